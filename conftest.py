@@ -1,0 +1,23 @@
+"""Shared pytest set-up: quiet TensorFlow, names for docstring examples."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import kreg  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _doctest_names(doctest_namespace):
+    doctest_namespace.update(np=np, keras=keras, kreg=kreg)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_seed():
+    keras.utils.set_random_seed(1234)
+    yield
+    keras.backend.clear_session()

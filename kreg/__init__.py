@@ -1,0 +1,17 @@
+"""kreg: regularization for Keras 3, with cross-validated tuning of its strength."""
+
+from kreg import metrics, ops, regularizers
+from kreg.penalty import PenaltyReport, penalty
+from kreg.regularize import RegularizeReport, regularize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PenaltyReport",
+    "RegularizeReport",
+    "metrics",
+    "ops",
+    "penalty",
+    "regularize",
+    "regularizers",
+]

@@ -1,0 +1,113 @@
+"""Penalty functions: pure, unscaled by strength, written with ``keras.ops``.
+
+Each takes a weight tensor ``w`` and an optional ``factor`` (glmnet's
+``penalty.factor``) and returns a scalar. The regularizers in
+``kreg.regularizers`` multiply these by their strength.
+"""
+
+from keras import ops
+
+from kreg._validation import check_choice
+
+GROUP_SPECS = ("units", "inputs")
+
+
+def _weighted(values, factor):
+    return values if factor is None else values * ops.cast(factor, values.dtype)
+
+
+def l1_penalty(w, factor=None):
+    """``sum(factor * |w|)``.
+
+    >>> float(l1_penalty(np.array([1.0, -2.0, 0.5])))
+    3.5
+    """
+    w = ops.convert_to_tensor(w)
+    return ops.sum(_weighted(ops.abs(w), factor))
+
+
+def l2_penalty(w, factor=None):
+    """``sum(factor * w**2)``, with no 1/2 (as ``keras.regularizers.L2``).
+
+    >>> float(l2_penalty(np.array([1.0, -2.0])))
+    5.0
+    """
+    w = ops.convert_to_tensor(w)
+    return ops.sum(_weighted(ops.square(w), factor))
+
+
+def group_axes(rank: int, groups: str) -> tuple[int, ...]:
+    """The axes that are reduced to form one group's norm.
+
+    ``"units"`` groups the weights that feed one output unit (the last axis: a
+    column of a Dense kernel, a filter of a Conv kernel); ``"inputs"`` groups the
+    weights that leave one input feature or channel (axis -2: a row of a Dense
+    kernel, an input channel of a Conv kernel).
+    """
+    check_choice(groups, "groups", "group_axes", GROUP_SPECS)
+    if rank < 2:
+        raise ValueError(
+            "Group lasso needs a weight of rank >= 2 (a kernel), so that it has "
+            f"units and inputs to group. Received a weight of rank {rank}."
+        )
+    kept = rank - 1 if groups == "units" else rank - 2
+    return tuple(axis for axis in range(rank) if axis != kept)
+
+
+def safe_norm(w, axis):
+    """Euclidean norm over ``axis`` whose gradient at 0 is 0, not NaN.
+
+    The double ``where`` keeps ``sqrt`` away from 0 in both the forward and the
+    backward pass: a switched-off group must not poison training with NaN.
+    """
+    squared = ops.sum(ops.square(w), axis=axis)
+    positive = squared > 0
+    safe = ops.where(positive, squared, ops.ones_like(squared))
+    return ops.where(positive, ops.sqrt(safe), ops.zeros_like(squared))
+
+
+def group_norms(w, groups: str = "units"):
+    """Per-group Euclidean norms of ``w``, one per unit or input feature.
+
+    >>> group_norms(np.array([[3.0, 0.0], [4.0, 0.0]]), "units").numpy().tolist()
+    [5.0, 0.0]
+    """
+    w = ops.convert_to_tensor(w)
+    return safe_norm(w, group_axes(len(w.shape), groups))
+
+
+def group_size(shape, groups: str = "units") -> int:
+    """Number of weights in one group of a weight of this shape."""
+    size = 1
+    for axis in group_axes(len(shape), groups):
+        size *= int(shape[axis])
+    return size
+
+
+def group_lasso_penalty(w, groups: str = "units", factor=None):
+    """``sum_g factor_g * sqrt(p_g) * ||w_g||_2`` (Yuan & Lin 2006).
+
+    ``p_g`` is the number of weights in group ``g``; ``factor`` has one entry per
+    group.
+
+    >>> w = np.array([[3.0, 0.0], [4.0, 0.0]])  # two units of 2 weights each
+    >>> round(float(group_lasso_penalty(w)), 6)  # sqrt(2) * 5
+    7.071068
+    """
+    w = ops.convert_to_tensor(w)
+    norms = group_norms(w, groups)
+    scale = float(group_size(w.shape, groups)) ** 0.5
+    return scale * ops.sum(_weighted(norms, factor))
+
+
+def group_factor_for_weights(factor, shape, groups: str):
+    """Broadcasts a per-group factor to the weight's shape (for the L1 term)."""
+    if factor is None:
+        return None
+    factor = ops.convert_to_tensor(factor)
+    kept = len(shape) - 1 if groups == "units" else len(shape) - 2
+    new_shape = [1] * len(shape)
+    new_shape[kept] = -1
+    return ops.reshape(factor, new_shape)
+
+
