@@ -1,6 +1,6 @@
 """kreg: regularization for Keras 3, with cross-validated tuning of its strength."""
 
-from kreg import metrics, ops, regularizers
+from kreg import callbacks, metrics, ops, regularizers
 from kreg.penalty import PenaltyReport, penalty
 from kreg.regularize import RegularizeReport, regularize
 
@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 __all__ = [
     "PenaltyReport",
     "RegularizeReport",
+    "callbacks",
     "metrics",
     "ops",
     "penalty",
