@@ -65,9 +65,7 @@ def _is_scalar_array(value: Any) -> bool:
     return shape == () and dtype is not None and getattr(dtype, "kind", "f") in "fiu"
 
 
-def check_int(
-    value: Any, name: str, owner: str, *, low: int | None = None
-) -> int:
+def check_int(value: Any, name: str, owner: str, *, low: int | None = None) -> int:
     """Checks that ``value`` is an integer (not a bool) at least ``low``."""
     expected = "an integer" if low is None else f"an integer >= {low}"
     if not isinstance(value, Integral) or isinstance(value, bool):

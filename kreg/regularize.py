@@ -59,8 +59,7 @@ def _attach(layer, attr: str, regularizer, applied, skipped) -> None:
     config_key = f"{attr}_regularizer"
     if config_key not in layer.get_config():
         skipped[layer.name] = (
-            f"its config has no `{config_key}`, so the penalty would not survive "
-            "saving"
+            f"its config has no `{config_key}`, so the penalty would not survive saving"
         )
         return
     variable.regularizer = regularizer  # what Layer.losses reads

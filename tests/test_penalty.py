@@ -8,9 +8,9 @@ from tests.helpers import assert_invalid
 
 def model_with_penalties():
     inputs = keras.Input((3,))
-    x = keras.layers.Dense(
-        4, kernel_regularizer=kreg.regularizers.L1(0.1), name="a"
-    )(inputs)
+    x = keras.layers.Dense(4, kernel_regularizer=kreg.regularizers.L1(0.1), name="a")(
+        inputs
+    )
     x = keras.layers.Dense(
         2,
         kernel_regularizer=kreg.regularizers.L2(0.2),

@@ -109,5 +109,3 @@ def group_factor_for_weights(factor, shape, groups: str):
     new_shape = [1] * len(shape)
     new_shape[kept] = -1
     return ops.reshape(factor, new_shape)
-
-

@@ -45,7 +45,12 @@ BAD_ARGUMENTS = [
         2,
         "SparseGroupLasso",
     ),
-    (lambda: regularizers.L1(0.1, penalty_factor=[-1.0]), "penalty_factor", [-1.0], "L1"),
+    (
+        lambda: regularizers.L1(0.1, penalty_factor=[-1.0]),
+        "penalty_factor",
+        [-1.0],
+        "L1",
+    ),
     (lambda: regularizers.Sum([]), "terms", [], "Sum"),
     (lambda: regularizers.Sum(["l2"]), "terms", ["l2"], "Sum"),
 ]
