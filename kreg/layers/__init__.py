@@ -1,0 +1,20 @@
+"""Layers: the dropout family (and tabular augmentation)."""
+
+from kreg.layers.concrete_dropout import ConcreteDropout
+from kreg.layers.drop_block import DropBlock2D
+from kreg.layers.drop_connect import DropConnectDense
+from kreg.layers.drop_path import DropPath, drop_path_rates
+from kreg.layers.locked_dropout import LockedDropout
+from kreg.layers.mc_dropout import MCDropout
+from kreg.layers.variable_rate import VariableRate
+
+__all__ = [
+    "ConcreteDropout",
+    "DropBlock2D",
+    "DropConnectDense",
+    "DropPath",
+    "LockedDropout",
+    "MCDropout",
+    "VariableRate",
+    "drop_path_rates",
+]
