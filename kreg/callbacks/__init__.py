@@ -1,7 +1,11 @@
 """Callbacks: early stopping on data loss, schedules, monitoring, SWA."""
 
+from kreg.callbacks.dropout_schedule import DropoutSchedule
 from kreg.callbacks.early_stopping import EarlyStopping
+from kreg.callbacks.regularization_schedule import RegularizationSchedule
 
 __all__ = [
+    "DropoutSchedule",
     "EarlyStopping",
+    "RegularizationSchedule",
 ]

@@ -4,6 +4,7 @@ import math
 from collections.abc import Callable
 
 from kreg._validation import check_choice, check_float, check_int, invalid_argument
+from kreg.callbacks._base import Callback
 
 SHAPES = ("constant", "linear", "warmup", "cosine", "step", "exponential", "curriculum")
 
@@ -142,3 +143,111 @@ def schedule_value(owner: str, schedule, epoch: int) -> float:
             f"The schedule of {owner} returned {value!r} for epoch {epoch}: "
             "expected a non-negative finite float."
         ) from None
+
+
+class ScheduleCallback(Callback):
+    """Drives one variable-backed property of many objects by a schedule (private).
+
+    Subclasses set ``_owner``, ``_attribute`` (the property: ``strength``,
+    ``rate``, ``magnitude``), ``_log_prefix`` and implement :meth:`_discover`.
+    The value for epoch ``e`` is set in ``on_epoch_begin(e)`` by assigning the
+    property, which assigns the variable: the compiled train function reads
+    the variable at every step, so nothing is recompiled or retraced.
+    """
+
+    _owner = "ScheduleCallback"
+    _attribute = ""
+    _log_prefix = ""
+    _shared_attributes = ("_given",)
+
+    def __init__(
+        self,
+        schedule,
+        *,
+        targets=None,
+        relative: bool = True,
+        start=None,
+        end=None,
+        epochs=None,
+        delay: int = 0,
+        step_size=None,
+        gamma=None,
+        restore: bool = True,
+        log_key: str | None = None,
+        verbose: int = 0,
+    ):
+        super().__init__()
+        owner = self._owner
+        self.schedule = make_schedule(
+            owner,
+            schedule,
+            start=start,
+            end=end,
+            epochs=epochs,
+            delay=delay,
+            step_size=step_size,
+            gamma=gamma,
+        )
+        for name, flag in (("relative", relative), ("restore", restore)):
+            if not isinstance(flag, bool):
+                raise invalid_argument(owner, name, "a bool", flag)
+        self.relative = relative
+        self.restore = restore
+        if log_key is not None and (not isinstance(log_key, str) or not log_key):
+            raise invalid_argument(
+                owner, "log_key", "None or a non-empty string", log_key
+            )
+        default_key = self._log_prefix + ("_scale" if relative else "")
+        self.log_key = default_key if log_key is None else log_key
+        self.verbose = check_int(verbose, "verbose", owner, low=0)
+        self._given = None if targets is None else self._check_targets(targets)
+        self._reset()
+
+    def _check_targets(self, targets) -> list:
+        raise NotImplementedError  # each schedule knows its targets
+
+    def _discover(self, model) -> list:
+        raise NotImplementedError  # each schedule knows its targets
+
+    def _reset(self) -> None:
+        self.targets = []
+        self.base_values = []
+        self.value = None
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+        found = self._given if self._given is not None else self._discover(self.model)
+        if not found:
+            raise ValueError(self._nothing_found_message())
+        self.targets = list(found)
+        self.base_values = [
+            float(getattr(t, self._attribute).numpy()) for t in self.targets
+        ]
+
+    def _nothing_found_message(self) -> str:
+        return f"{self._owner} found nothing to drive in the model."
+
+    def value_for_epoch(self, epoch: int) -> float:
+        """The schedule's value (a factor if ``relative``) for ``epoch``."""
+        return schedule_value(self._owner, self.schedule, epoch)
+
+    def _apply(self, value: float) -> None:
+        for target, base in zip(self.targets, self.base_values):
+            setattr(target, self._attribute, base * value if self.relative else value)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.value = self.value_for_epoch(epoch)
+        self._apply(self.value)
+        if self.verbose > 0:
+            print(
+                f"Epoch {epoch + 1}: {self._owner} sets {self.log_key}={self.value:g}"
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self.value is not None:
+            logs[self.log_key] = self.value
+
+    def on_train_end(self, logs=None):
+        if self.restore:
+            for target, base in zip(self.targets, self.base_values):
+                setattr(target, self._attribute, base)

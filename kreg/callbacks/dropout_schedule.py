@@ -1,0 +1,147 @@
+"""Changes the rates of kreg's dropout layers over epochs (curriculum dropout)."""
+
+import keras
+
+from kreg._validation import invalid_argument
+from kreg.callbacks._schedules import ScheduleCallback
+
+
+class DropoutSchedule(ScheduleCallback):
+    """Sets the rate of every kreg dropout layer in the model each epoch.
+
+    kreg's dropout layers (``MCDropout``, ``DropConnectDense``,
+    ``DropBlock2D``, ``DropPath``, ``LockedDropout``) keep their rate in a
+    variable (``layer.rate``) read by the compiled train function at every
+    step; this callback assigns it at the start of each epoch, so the new rate
+    applies from the next step, with no recompiling and no retracing. Any
+    layer whose ``rate`` is a non-trainable ``keras.Variable`` is driven, so
+    your own layers can follow the same convention. ``ConcreteDropout``
+    learns its rate and is left alone; ``keras.layers.Dropout`` holds its
+    rate as a Python float baked into the traced function and cannot be
+    driven (a model with no drivable layer raises a ``ValueError`` when
+    training begins).
+
+    The schedule takes the same shapes as
+    :class:`~kreg.callbacks.RegularizationSchedule` (``"linear"``,
+    ``"warmup"``, ``"cosine"``, ``"step"``, ``"exponential"``,
+    ``"constant"`` or a callable ``epoch -> float``) plus ``"curriculum"``,
+    curriculum dropout (Morerio et al. 2017): the keep probability decays
+    from 1 towards its final value ``θ̄``,
+    ``θ(t) = (1 - θ̄) * exp(-gamma * t) + θ̄``, so the rate is
+    ``1 - θ(t) = end * (1 - exp(-gamma * t))`` with ``end = 1 - θ̄``. The
+    paper updates it every step; here ``t`` counts epochs (after ``delay``).
+
+    With ``relative=True`` (the default) the value multiplies each layer's
+    rate as it was when ``fit`` began (``end=1`` reaches each layer's own
+    rate, and the ratios between layers, e.g. stochastic depth's linear
+    rule, are kept); with ``relative=False`` the value is the rate itself.
+    With ``restore=True`` (the default) the rates return to their values
+    before ``fit`` when training ends. Logs the value as
+    ``"dropout_rate_scale"`` (relative) or ``"dropout_rate"``.
+
+    Args:
+        schedule: a shape name or a callable ``epoch -> float``.
+        layers: layers to drive, or `None` to find them in the model. A deep
+            copy of the callback still drives these same layers. Defaults to
+            `None`.
+        relative: scale the initial rates (True) or set absolute rates
+            (False). Defaults to `True`.
+        start: the shape's first value. Defaults to `1.0` (`0` for
+            ``"warmup"`` and ``"curriculum"``).
+        end: the shape's final value. Defaults to `1.0`.
+        epochs: epochs of the ramp (``"linear"``, ``"warmup"``,
+            ``"cosine"``). Defaults to `None`.
+        delay: epochs at ``start`` before the shape begins. Defaults to `0`.
+        step_size: epochs between steps (``"step"``). Defaults to `None`.
+        gamma: ``"curriculum"``'s decay per epoch (`0.5`), or the factor of
+            ``"step"`` (`0.1`) / ``"exponential"`` (`0.9`). Defaults to `None`.
+        restore: restore the rates at the end of training. Defaults to `True`.
+        log_key: the key logged. Defaults to `None` (see above).
+        verbose: 1 prints each epoch's value. Defaults to `0`.
+
+    Example:
+
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8),
+    ...     kreg.layers.MCDropout(0.4), keras.layers.Dense(1)])
+    >>> model.compile("sgd", "mse")
+    >>> curriculum = kreg.callbacks.DropoutSchedule("curriculum", gamma=1.0)
+    >>> history = model.fit(np.ones((8, 4)), np.zeros((8, 1)), epochs=3,
+    ...                     callbacks=[curriculum], verbose=0)
+    >>> [round(v, 3) for v in history.history["dropout_rate_scale"]]
+    [0.0, 0.632, 0.865]
+
+    References:
+        - Morerio et al., "Curriculum Dropout", ICCV 2017,
+          https://arxiv.org/abs/1703.06229
+    """
+
+    _owner = "DropoutSchedule"
+    _attribute = "rate"
+    _log_prefix = "dropout_rate"
+
+    def __init__(
+        self,
+        schedule,
+        layers=None,
+        *,
+        relative: bool = True,
+        start: float | None = None,
+        end: float | None = None,
+        epochs: int | None = None,
+        delay: int = 0,
+        step_size: int | None = None,
+        gamma: float | None = None,
+        restore: bool = True,
+        log_key: str | None = None,
+        verbose: int = 0,
+    ):
+        super().__init__(
+            schedule,
+            targets=layers,
+            relative=relative,
+            start=start,
+            end=end,
+            epochs=epochs,
+            delay=delay,
+            step_size=step_size,
+            gamma=gamma,
+            restore=restore,
+            log_key=log_key,
+            verbose=verbose,
+        )
+
+    def _check_targets(self, targets) -> list:
+        items = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+        if not items or not all(has_variable(i, "rate") for i in items):
+            raise invalid_argument(
+                self._owner,
+                "layers",
+                "None or a non-empty list of layers whose `rate` is a "
+                "non-trainable keras.Variable",
+                targets,
+            )
+        return items
+
+    def _discover(self, model) -> list:
+        return [
+            layer
+            for layer in model._flatten_layers(include_self=False)
+            if has_variable(layer, "rate")
+        ]
+
+    def _nothing_found_message(self) -> str:
+        return (
+            "DropoutSchedule found no layer whose `rate` is a non-trainable "
+            "keras.Variable (kreg.layers.MCDropout, DropConnectDense, DropBlock2D, "
+            "DropPath, LockedDropout). keras.layers.Dropout holds its rate as a "
+            "Python float and cannot be changed without retracing."
+        )
+
+
+def has_variable(obj, attribute: str) -> bool:
+    """Whether ``obj.<attribute>`` is a non-trainable ``keras.Variable``."""
+    try:
+        value = getattr(obj, attribute, None)
+    except Exception:  # a property that raises is not a drivable variable
+        return False
+    return isinstance(value, keras.Variable) and not value.trainable
