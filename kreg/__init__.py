@@ -1,6 +1,15 @@
 """kreg: regularization for Keras 3, with cross-validated tuning of its strength."""
 
-from kreg import callbacks, metrics, ops, regularizers
+from kreg import (
+    callbacks,
+    layers,
+    metrics,
+    ops,
+    optimizers,
+    regularizers,
+    tuning,
+    uncertainty,
+)
 from kreg.penalty import PenaltyReport, penalty
 from kreg.regularize import RegularizeReport, regularize
 
@@ -10,9 +19,13 @@ __all__ = [
     "PenaltyReport",
     "RegularizeReport",
     "callbacks",
+    "layers",
     "metrics",
     "ops",
+    "optimizers",
     "penalty",
     "regularize",
     "regularizers",
+    "tuning",
+    "uncertainty",
 ]

@@ -1,0 +1,24 @@
+"""Tuning how much to regularize: search spaces, cross-validation, the λ path."""
+
+from kreg.tuning.hypermodel import HyperModel
+from kreg.tuning.search_space import (
+    augmentation_strength,
+    dropout_rate,
+    regularization_level,
+    regularizer,
+    weight_decay,
+)
+from kreg.tuning.selection import select, standard_error
+from kreg.tuning.tuner import Tuner
+
+__all__ = [
+    "HyperModel",
+    "Tuner",
+    "augmentation_strength",
+    "dropout_rate",
+    "regularization_level",
+    "regularizer",
+    "select",
+    "standard_error",
+    "weight_decay",
+]
