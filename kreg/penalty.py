@@ -3,7 +3,6 @@
 import dataclasses
 
 import keras
-import numpy as np
 
 from kreg._validation import invalid_argument
 
@@ -64,7 +63,7 @@ def penalty(model: keras.layers.Layer) -> PenaltyReport:
     for variable in model.trainable_weights:
         if variable.regularizer is None:
             continue
-        value = float(np.asarray(variable.regularizer(variable.value)))
+        value = float(keras.ops.convert_to_numpy(variable.regularizer(variable.value)))
         per_weight[variable.path] = value
         name = owner.get(id(variable), model.name)
         per_layer[name] = per_layer.get(name, 0.0) + value
