@@ -1,10 +1,12 @@
 """Callbacks: early stopping on data loss, schedules, monitoring, SWA."""
 
+from kreg.callbacks.augmentation_schedule import AugmentationSchedule
 from kreg.callbacks.dropout_schedule import DropoutSchedule
 from kreg.callbacks.early_stopping import EarlyStopping
 from kreg.callbacks.regularization_schedule import RegularizationSchedule
 
 __all__ = [
+    "AugmentationSchedule",
     "DropoutSchedule",
     "EarlyStopping",
     "RegularizationSchedule",

@@ -4,8 +4,11 @@ from kreg.layers.concrete_dropout import ConcreteDropout
 from kreg.layers.drop_block import DropBlock2D
 from kreg.layers.drop_connect import DropConnectDense
 from kreg.layers.drop_path import DropPath, drop_path_rates
+from kreg.layers.feature_noise import FeatureNoise
 from kreg.layers.locked_dropout import LockedDropout
 from kreg.layers.mc_dropout import MCDropout
+from kreg.layers.mixup import TabularMixUp
+from kreg.layers.swap_noise import SwapNoise
 from kreg.layers.variable_rate import VariableRate
 
 __all__ = [
@@ -13,8 +16,11 @@ __all__ = [
     "DropBlock2D",
     "DropConnectDense",
     "DropPath",
+    "FeatureNoise",
     "LockedDropout",
     "MCDropout",
+    "SwapNoise",
+    "TabularMixUp",
     "VariableRate",
     "drop_path_rates",
 ]
