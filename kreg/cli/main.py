@@ -1,0 +1,278 @@
+"""The ``kreg`` command line: ``kreg tune`` and ``kreg report``.
+
+Exit codes: 0 on success, 2 on bad usage (unknown flag, bad flag value, an
+output folder that holds something else), 1 on failure (bad data, a failed
+run). A problem with the input is one line on stderr that names it.
+"""
+
+import argparse
+import os
+import sys
+import traceback
+
+from kreg.cli.settings import RULES, TUNERS, Settings
+
+_DESCRIPTION = """\
+Tune the regularization of a Keras network on a CSV table, with k-fold
+cross-validation, and write a report that shows why the winner was chosen.
+"""
+
+_TUNE_EPILOG = """\
+examples:
+  kreg tune                                 # the embedded breast cancer data
+  kreg tune sales.csv --target churned      # your CSV, task detected
+  kreg tune houses.csv --target price --trials 30 --tuner bayesian
+  kreg tune sales.csv --target churned --out runs/a   # again: resumes runs/a
+
+The output folder holds best_model.keras, preprocessor.joblib, trials.csv,
+report.json, report.md and plots/*.png. Run the same command on an existing
+folder to resume an interrupted run.
+"""
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {low}, got {text!r}"
+            ) from None
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {low}, got {value}"
+            )
+        return value
+
+    return parse
+
+
+def _test_size(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.05 <= value <= 0.5:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction in [0.05, 0.5], got {text!r}"
+        )
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kreg",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from kreg import __version__
+
+    parser.add_argument("--version", action="version", version=f"kreg {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    defaults = Settings()
+
+    tune = commands.add_parser(
+        "tune",
+        help="tune a regularized network on a CSV file (or the embedded data)",
+        description="Search penalty kind, strength and dropout by k-fold "
+        "cross-validation, refit the best settings (min and 1se), compare them "
+        "with an unregularized network of the same shape on held-out rows, and "
+        "write a report.",
+        epilog=_TUNE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tune.add_argument(
+        "data",
+        nargs="?",
+        metavar="DATA.csv",
+        help="a CSV file with a header row; leave out for the embedded breast "
+        "cancer data from scikit-learn (569 rows, 30 features)",
+    )
+    tune.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="the column to predict (default: the last column; 'diagnosis' for "
+        "the embedded data)",
+    )
+    tune.add_argument(
+        "--task",
+        choices=("classification", "regression"),
+        help="default: detected from the target (text or few integer values: "
+        "classification)",
+    )
+    tune.add_argument(
+        "--drop",
+        metavar="COLUMN",
+        action="append",
+        help="a column to leave out (an identifier, say); repeat for several",
+    )
+    tune.add_argument(
+        "--cv",
+        type=_int_at_least(2),
+        metavar="K",
+        help=f"folds of cross-validation (default: {defaults.cv})",
+    )
+    tune.add_argument(
+        "--trials",
+        type=_int_at_least(1),
+        metavar="N",
+        help=f"settings to try (default: {defaults.trials}; ignored by hyperband)",
+    )
+    tune.add_argument(
+        "--epochs",
+        type=_int_at_least(1),
+        metavar="N",
+        help=f"most epochs per fit, with early stopping (default: {defaults.epochs})",
+    )
+    tune.add_argument(
+        "--tuner",
+        choices=TUNERS,
+        help=f"KerasTuner oracle (default: {defaults.tuner})",
+    )
+    tune.add_argument(
+        "--path",
+        action="store_true",
+        default=None,
+        help="fit the λ path (a grid of strengths, strong to weak, with warm "
+        "starts) instead of a search",
+    )
+    tune.add_argument(
+        "--rule",
+        choices=RULES,
+        help=f"which choice best_model.keras is (default: {defaults.rule})",
+    )
+    tune.add_argument(
+        "--test-size",
+        type=_test_size,
+        metavar="FRACTION",
+        help=f"share of rows held out for the test score (default: "
+        f"{defaults.test_size})",
+    )
+    tune.add_argument(
+        "--seed",
+        type=_int_at_least(0),
+        help=f"seed of the split, the folds and the search (default: {defaults.seed})",
+    )
+    tune.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default: kreg_runs/<data name>); an existing run "
+        "folder is resumed",
+    )
+
+    report = commands.add_parser(
+        "report",
+        help="rebuild the report of a finished or interrupted run",
+        description="Rebuild report.json, report.md and the plots of a run "
+        "folder, finished or interrupted, and print the result table.",
+    )
+    report.add_argument("folder", metavar="FOLDER", help="the run's output folder")
+    return parser
+
+
+def _settings(args) -> tuple[Settings, set[str]]:
+    settings = Settings()
+    given = set()
+    for name in (
+        "data",
+        "target",
+        "task",
+        "drop",
+        "cv",
+        "trials",
+        "epochs",
+        "tuner",
+        "path",
+        "rule",
+        "test_size",
+        "seed",
+    ):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(settings, name, value)
+            given.add(name)
+    return settings, given
+
+
+def _error(command: str, message: str) -> None:
+    message = " ".join(str(message).split())
+    sys.stderr.write(f"kreg {command}: error: {message}\n")
+
+
+def _print_result(folder: str, report: dict) -> None:
+    from kreg.cli.report import final_table, text_table
+
+    out = sys.stdout
+    final = report["final"]
+    if final is not None:
+        out.write("\n" + text_table(final_table(final, report["data"]["task"])) + "\n")
+    else:
+        planned = report["trials_planned"]
+        out.write(
+            f"interrupted run: {report['trials_done']}"
+            + (f" of {planned}" if planned else "")
+            + " trials done; run kreg tune with --out "
+            f"{folder} to resume\n"
+        )
+    out.write(f"\nreport: {os.path.join(folder, 'report.md')}\n")
+    if final is not None:
+        out.write(f"model:  {os.path.join(folder, 'best_model.keras')}\n")
+    out.flush()
+
+
+def _tune(args) -> int:
+    from kreg.cli.report import build_report
+    from kreg.cli.tune import UsageError, tune
+
+    settings, given = _settings(args)
+    try:
+        folder = tune(settings, args.out, given, sys.stderr)
+    except UsageError as error:
+        _error("tune", str(error))
+        return 2
+    except ValueError as error:
+        if not str(error).startswith("Invalid value for argument"):
+            raise
+        _error("tune", str(error))
+        return 1
+    _print_result(folder, build_report(folder))
+    return 0
+
+
+def _report(args) -> int:
+    from kreg.cli.report import build_report
+
+    try:
+        report = build_report(args.folder)
+    except ValueError as error:
+        if not str(error).startswith("Invalid value for argument"):
+            raise
+        _error("report", str(error))
+        return 1
+    _print_result(args.folder, report)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the ``kreg`` command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or bad usage (2)
+        return int(exit_.code or 0)
+    command = {"tune": _tune, "report": _report}[args.command]
+    try:
+        return command(args)
+    except KeyboardInterrupt:
+        _error(args.command, "interrupted; run the same command again to resume")
+        return 130
+    except Exception as error:  # a failure, not bad input: show where
+        traceback.print_exc()
+        first = (str(error).strip().splitlines() or [""])[0]
+        _error(args.command, f"{type(error).__name__}: {first}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""A progress bar over trials and folds, with the best score so far."""
+
+import sys
+import time
+
+
+class Progress:
+    """Prints where the search is: trial, fold, and the best CV score so far.
+
+    On a terminal the line is redrawn in place after every fold; elsewhere
+    (a log file, CI) one line is printed per finished trial.
+    """
+
+    def __init__(self, total: int | None, folds: int, label: str, stream=None):
+        self.total = total
+        self.folds = folds
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.trials_done = 0
+        self.best = None
+        self.started = time.monotonic()
+        self.current = None
+        self.fold = 0
+
+    def resume(self, done: int, best: dict | None) -> None:
+        self.trials_done = done
+        self.best = best
+
+    def _bar(self, width: int = 20) -> str:
+        if not self.total:
+            return ""
+        steps = self.trials_done * self.folds + self.fold
+        filled = int(width * min(steps / (self.total * self.folds), 1.0))
+        return "[" + "#" * filled + "-" * (width - filled) + "] "
+
+    def _line(self) -> str:
+        total = f"/{self.total}" if self.total else ""
+        trial = min(self.trials_done + 1, self.total or 10**9)
+        parts = [f"{self._bar()}trial {trial}{total}"]
+        if self.current is not None:
+            parts.append(f"fold {self.fold}/{self.folds}")
+        if self.best is not None:
+            parts.append(
+                f"best {self.label} {self.best['score']:.4f} "
+                f"± {self.best['score_se']:.4f} (trial {self.best['trial_id']})"
+            )
+        elapsed = time.monotonic() - self.started
+        parts.append(f"{elapsed:.0f}s")
+        return " | ".join(parts)
+
+    def fold_done(self, trial_id: str, fold: int, folds: int) -> None:
+        self.current = trial_id
+        self.fold = fold
+        if self.tty:
+            self.stream.write("\r" + self._line() + "\033[K")
+            self.stream.flush()
+
+    def trial_done(self, record: dict) -> None:
+        self.trials_done += 1
+        self.current = None
+        self.fold = 0
+        if self.best is None or record["score"] < self.best["score"]:
+            self.best = record
+        total = f"/{self.total}" if self.total else ""
+        line = (
+            f"trial {record['trial_id']} ({self.trials_done}{total}) "
+            f"{record['settings']}: {self.label} {record['score']:.4f} "
+            f"± {record['score_se']:.4f} | best {self.best['score']:.4f} "
+            f"(trial {self.best['trial_id']}) | "
+            f"{time.monotonic() - self.started:.0f}s"
+        )
+        prefix = "\r" if self.tty else ""
+        suffix = "\033[K" if self.tty else ""
+        self.stream.write(prefix + line + suffix + "\n")
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        prefix = "\r\033[K" if self.tty else ""
+        self.stream.write(prefix + text + "\n")
+        self.stream.flush()

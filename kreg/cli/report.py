@@ -1,0 +1,269 @@
+"""``kreg report``: report.json, report.md and the plots, from a run folder.
+
+Built only from what the run wrote (``run.json``, ``trials.csv``,
+``final.json``, ``history_*.csv``), so it works on a finished run and on an
+interrupted one (then with the trials done so far and no final models).
+"""
+
+import math
+import os
+
+import pandas as pd
+
+from kreg._validation import invalid_argument
+from kreg.cli import plots, store, trials
+
+_LABELS = {"classification": "log loss", "regression": "MSE (standardized target)"}
+_MODEL_NAMES = {
+    "min": "best (min)",
+    "1se": "best (1se)",
+    "unregularized": "unregularized",
+}
+
+
+def score_label(task: str) -> str:
+    """The name of the CV score: the validation data loss of the task."""
+    return _LABELS[task]
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def final_table(final: dict, task: str) -> list[list[str]]:
+    """Rows of the final table: model, settings, CV score ± se, test scores."""
+    label = score_label(task)
+    if task == "classification":
+        header = [
+            "model",
+            "settings",
+            f"CV {label} ± se",
+            "CV accuracy",
+            f"test {label}",
+            "test accuracy",
+            "epochs",
+        ]
+    else:
+        header = [
+            "model",
+            "settings",
+            f"CV {label} ± se",
+            "test RMSE",
+            "test R²",
+            "epochs",
+        ]
+    rows = [header]
+    for key in ("min", "1se", "unregularized"):
+        entry = final["models"].get(key)
+        if entry is None:
+            continue
+        cv = f"{_fmt(entry['cv_score'])} ± {_fmt(entry['cv_se'])}"
+        test = entry["test"]
+        if task == "classification":
+            accuracy = entry.get("cv_accuracy")
+            rows.append(
+                [
+                    _MODEL_NAMES[key],
+                    entry["settings"],
+                    cv,
+                    _fmt(accuracy, 3) if accuracy is not None else "–",
+                    _fmt(test["log_loss"]),
+                    _fmt(test["accuracy"], 3),
+                    str(entry["epochs"]),
+                ]
+            )
+        else:
+            rows.append(
+                [
+                    _MODEL_NAMES[key],
+                    entry["settings"],
+                    cv,
+                    _fmt(test["rmse"]),
+                    _fmt(test["r2"], 3),
+                    str(entry["epochs"]),
+                ]
+            )
+    return rows
+
+
+def text_table(rows: list[list[str]]) -> str:
+    """A plain aligned table for the terminal."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    lines = [
+        "| " + " | ".join(rows[0]) + " |",
+        "|" + "|".join("---" for _ in rows[0]) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+    return "\n".join(lines)
+
+
+def _load(folder: str):
+    if not store.is_run(folder):
+        raise invalid_argument(
+            "kreg report", "folder", "a kreg run folder (with run.json)", folder
+        )
+    run = store.read_json(os.path.join(folder, store.RUN_FILE))
+    trials_path = os.path.join(folder, store.TRIALS_FILE)
+    records = trials.read_trials(trials_path) if os.path.exists(trials_path) else []
+    final_path = os.path.join(folder, store.FINAL_FILE)
+    final = store.read_json(final_path) if os.path.exists(final_path) else None
+    if final is not None and run.get("status") != "finished":
+        final = None  # left over from before a resume that has not finished
+    return run, records, final
+
+
+def build_report(folder: str) -> dict:
+    """Writes ``report.json``, ``report.md`` and ``plots/*.png``; returns the report."""
+    run, records, final = _load(folder)
+    data = run.get("data", {})
+    task = data.get("task", "classification")
+    label = score_label(task)
+    settings = run["settings"]
+    chosen = trials.choose(records)
+    plots_dir = os.path.join(folder, store.PLOTS_DIR)
+    os.makedirs(plots_dir, exist_ok=True)
+    made = []
+    if records:
+        plots.score_vs_strength(
+            records, chosen, label, os.path.join(plots_dir, "score_vs_strength.png")
+        )
+        plots.score_vs_dropout(
+            records, chosen, label, os.path.join(plots_dir, "score_vs_dropout.png")
+        )
+        made += ["score_vs_strength.png", "score_vs_dropout.png"]
+    if final is not None:
+        histories = {}
+        for key in ("min", "1se", "unregularized"):
+            entry = final["models"].get(key)
+            path = os.path.join(folder, entry["history"]) if entry else None
+            if path and os.path.exists(path):
+                histories[key] = pd.read_csv(path)
+        if histories:
+            plots.learning_curves(
+                histories, label, os.path.join(plots_dir, "learning_curves.png")
+            )
+            made.append("learning_curves.png")
+        plots.sparsity(
+            {k: v["sparsity"] for k, v in final["models"].items()},
+            os.path.join(plots_dir, "sparsity.png"),
+        )
+        made.append("sparsity.png")
+    finished = final is not None
+    planned = None if settings["tuner"] == "hyperband" else settings["trials"]
+    report = {
+        "status": "finished" if finished else "interrupted",
+        "data": data,
+        "settings": settings,
+        "objective": f"CV {label} (validation data loss, no penalty), mean over "
+        f"{settings['cv']} folds",
+        "trials_done": len(records),
+        "trials_planned": planned,
+        "choice": {
+            rule: {k: _json_value(v) for k, v in record.items()}
+            for rule, record in chosen.items()
+        },
+        "final": final,
+        "plots": [f"{store.PLOTS_DIR}/{name}" for name in made],
+        "seconds": run.get("seconds"),
+    }
+    store.write_json(os.path.join(folder, "report.json"), report)
+    store.write_text(os.path.join(folder, "report.md"), _markdown(report, records))
+    return report
+
+
+def _json_value(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _markdown(report: dict, records: list[dict]) -> str:
+    data = report["data"]
+    settings = report["settings"]
+    task = data.get("task", "classification")
+    label = score_label(task)
+    lines = [f"# kreg tune: {data.get('name', 'data')}", ""]
+    if report["status"] != "finished":
+        planned = report["trials_planned"]
+        lines += [
+            f"**Interrupted**: {report['trials_done']}"
+            + (f" of {planned}" if planned else "")
+            + " trials done and no final model yet. Run the same `kreg tune` "
+            "command with `--out` this folder to resume.",
+            "",
+        ]
+    lines += [
+        f"- data: {data.get('rows')} rows ({data.get('train_rows')} for "
+        f"{settings['cv']}-fold cross-validation, {data.get('test_rows')} held out "
+        f"for testing), target `{data.get('target')}`, task {task}"
+        + (" (detected)" if data.get("task_detected") else ""),
+        f"- features: {len(data.get('numeric_columns', []))} numeric (median-imputed, "
+        f"standardized), {len(data.get('categorical_columns', []))} categorical "
+        "(one-hot); fitted inside each fold",
+        f"- search: {settings['tuner']}, {report['trials_done']} trials, up to "
+        f"{settings['epochs']} epochs per fit with early stopping on the "
+        f"validation data loss, seed {settings['seed']}",
+        f"- objective: {report['objective']}",
+        "",
+    ]
+    final = report["final"]
+    if final is not None:
+        lines += [
+            "## Result",
+            "",
+            markdown_table(final_table(final, task)),
+            "",
+            "*min*: the lowest mean CV score. *1se*: the most regularized trial "
+            "within one standard error of it. *unregularized*: the same network "
+            "with no penalty and no dropout, trained the same way (same early "
+            "stopping). Each was refit on all training rows for its CV epoch "
+            "count; the test rows were used for nothing else.",
+            "",
+            f"The saved model `best_model.keras` is the *{final['best_model']['rule']}* "
+            "choice; it takes the preprocessed features:",
+            "",
+            "```python",
+            "import joblib, keras, pandas as pd",
+            'model = keras.models.load_model("best_model.keras")',
+            'preprocessor = joblib.load("preprocessor.joblib")',
+            'model.predict(preprocessor.transform(pd.read_csv("new.csv")))',
+            "```",
+            "",
+        ]
+    plot_titles = {
+        "score_vs_strength.png": "CV score against penalty strength",
+        "score_vs_dropout.png": "CV score against dropout",
+        "learning_curves.png": "Learning curves: data loss and penalty apart",
+        "sparsity.png": "Sparsity per layer",
+    }
+    if report["plots"]:
+        lines += ["## Plots", ""]
+        for path in report["plots"]:
+            title = plot_titles[os.path.basename(path)]
+            lines += [f"### {title}", "", f"![{title}]({path})", ""]
+    if records:
+        ranked = sorted(records, key=lambda r: r["score"])
+        lines += [
+            "## Trials",
+            "",
+            f"| trial | settings | CV {label} ± se | epochs |",
+            "|---|---|---|---|",
+        ]
+        for r in ranked:
+            lines.append(
+                f"| {r['trial_id']} | {r['settings']} | {_fmt(r['score'])} ± "
+                f"{_fmt(r['score_se'])} | {int(r['epochs'])} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

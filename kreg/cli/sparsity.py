@@ -1,0 +1,34 @@
+"""How sparse each layer of a fitted network is."""
+
+import keras
+import numpy as np
+
+#: Weights at most this large in absolute value count as near zero.
+NEAR_ZERO = 1e-3
+
+
+def layer_sparsity(model: keras.Model) -> list[dict]:
+    """Per Dense layer: exact and near zeros, inputs and units switched off.
+
+    An input feature is off when its whole row of the kernel is exactly zero
+    (what group lasso over inputs with proximal training gives); a unit is
+    off when its whole column is.
+    """
+    rows = []
+    for layer in model._flatten_layers(include_self=False):
+        if not isinstance(layer, keras.layers.Dense):
+            continue
+        kernel = np.asarray(layer.kernel)
+        rows.append(
+            {
+                "layer": layer.name,
+                "weights": int(kernel.size),
+                "zero_fraction": float(np.mean(kernel == 0)),
+                "near_zero_fraction": float(np.mean(np.abs(kernel) <= NEAR_ZERO)),
+                "inputs_off": int(np.sum(np.all(kernel == 0, axis=1))),
+                "inputs": int(kernel.shape[0]),
+                "units_off": int(np.sum(np.all(kernel == 0, axis=0))),
+                "units": int(kernel.shape[1]),
+            }
+        )
+    return rows

@@ -1,0 +1,465 @@
+"""``kreg tune``: search, refit the winners, compare with no regularization."""
+
+import hashlib
+import math
+import os
+import time
+
+import joblib
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+import kreg
+from kreg._validation import invalid_argument
+from kreg.cli import store, trials
+from kreg.cli.hypermodel import TabularHyperModel, row_column
+from kreg.cli.progress import Progress
+from kreg.cli.report import build_report, score_label
+from kreg.cli.search import (
+    CrossValidatedTuner,
+    fold_result,
+    make_oracle,
+    make_splitter,
+    summarize,
+)
+from kreg.cli.settings import Settings
+from kreg.cli.sparsity import layer_sparsity
+from kreg.data import EXAMPLE_TARGET, load_example, load_table
+
+_OWNER = "kreg tune"
+
+
+class UsageError(ValueError):
+    """A command line that cannot run as given (exit code 2)."""
+
+
+# -- data --------------------------------------------------------------------
+def load_data(settings: Settings):
+    """Reads and checks the table, then splits off the held-out test rows."""
+    if settings.data is None:
+        target = settings.target or EXAMPLE_TARGET
+        table = load_table(
+            load_example(),
+            target,
+            task=settings.task,
+            drop=settings.drop,
+            name="breast_cancer (scikit-learn)",
+        )
+    else:
+        table = load_table(
+            settings.data, settings.target, task=settings.task, drop=settings.drop
+        )
+    rows = np.arange(len(table))
+    stratify = None
+    if table.task == "classification":
+        counts = np.bincount(table.y, minlength=len(table.classes))
+        smallest = int(counts.argmin())
+        needed = math.ceil(settings.cv / (1 - settings.test_size)) + 1
+        if counts[smallest] < needed:
+            raise invalid_argument(
+                _OWNER,
+                "data",
+                f"at least {needed} rows of each class for {settings.cv}-fold "
+                f"cross-validation and a test split (class "
+                f"{table.classes[smallest]!r} of {table.target_name!r} has "
+                f"{counts[smallest]})",
+                table.name,
+            )
+        stratify = table.y
+    elif len(table) < 2 * settings.cv + 2:
+        raise invalid_argument(
+            _OWNER,
+            "data",
+            f"at least {2 * settings.cv + 2} rows for {settings.cv}-fold "
+            f"cross-validation and a test split (it has {len(table)})",
+            table.name,
+        )
+    train, test = train_test_split(
+        rows,
+        test_size=settings.test_size,
+        random_state=settings.seed,
+        stratify=stratify,
+    )
+    return table, np.sort(train), np.sort(test)
+
+
+def fingerprint(path: str | None) -> str:
+    if path is None:
+        return "embedded"
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- the run folder ----------------------------------------------------------
+def open_run(out: str, settings: Settings, given: set[str]):
+    """Returns the settings to run with and whether the run resumes."""
+    if store.is_run(out):
+        stored_run = store.read_json(os.path.join(out, store.RUN_FILE))
+        stored = Settings.from_dict(stored_run["settings"])
+        conflicts = settings.conflicts(stored, given)
+        if conflicts:
+            raise UsageError(
+                str(
+                    invalid_argument(
+                        _OWNER,
+                        "out",
+                        "a new folder, or the same settings to resume this run "
+                        f"(differs: {'; '.join(conflicts)})",
+                        out,
+                    )
+                )
+            )
+        for name in given:
+            setattr(stored, name, getattr(settings, name))
+        if fingerprint(stored.data) != stored_run.get("data_sha256"):
+            raise invalid_argument(
+                _OWNER,
+                "data",
+                f"the data the run in {out} started with (the file changed since)",
+                stored.data,
+            )
+        return stored, True
+    if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
+        raise UsageError(
+            str(
+                invalid_argument(
+                    _OWNER,
+                    "out",
+                    "a new or empty folder, or a kreg run folder to resume",
+                    out,
+                )
+            )
+        )
+    return settings, False
+
+
+def _write_run(out: str, settings: Settings, status: str, **extra) -> None:
+    path = os.path.join(out, store.RUN_FILE)
+    run = store.read_json(path) if os.path.exists(path) else {}
+    run.update(
+        {
+            "kreg_version": kreg.__version__,
+            "settings": settings.to_dict(),
+            "data_sha256": fingerprint(settings.data),
+            "status": status,
+            **extra,
+        }
+    )
+    store.write_json(path, run)
+
+
+# -- the search --------------------------------------------------------------
+class _RunTuner(CrossValidatedTuner):
+    """Writes ``trials.csv`` and moves the progress bar after every trial."""
+
+    def __init__(self, *args, out, progress, records, seed, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.out = out
+        self.progress = progress
+        self.all_records = records
+        self.seed = seed
+
+    def run_trial(self, trial, *args, **kwargs):
+        # The same trial gets the same initial weights, resumed or not.
+        keras.utils.set_random_seed(self.seed + int(trial.trial_id))
+        return super().run_trial(trial, *args, **kwargs)
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        result = self.records.get(trial.trial_id)
+        if result is None:  # failed trial: KerasTuner reports it
+            return
+        record = trials.make_record(
+            trial.trial_id, trial.hyperparameters.values, result
+        )
+        self.all_records[trial.trial_id] = record
+        frame = trials.to_frame(list(self.all_records.values()))
+        store.write_csv(os.path.join(self.out, store.TRIALS_FILE), frame)
+        self.progress.trial_done(record)
+
+
+def run_search(out, settings, hypermodel, table, train, progress):
+    path = os.path.join(out, store.TRIALS_FILE)
+    records = (
+        {r["trial_id"]: r for r in trials.read_trials(path)}
+        if os.path.exists(path)
+        else {}
+    )
+    labels = table.y[train]
+    splitter = make_splitter(table.task, settings.cv, settings.seed)
+    tuner = _RunTuner(
+        make_oracle(settings.tuner, settings.trials, settings.epochs, settings.seed),
+        hypermodel,
+        splitter=splitter,
+        labels=labels,
+        on_fold=progress.fold_done,
+        directory=out,
+        project_name=store.SEARCH_DIR,
+        overwrite=False,
+        out=out,
+        progress=progress,
+        records=records,
+        seed=settings.seed,
+    )
+    if settings.tuner != "hyperband":
+        tuner.oracle.max_trials = settings.trials
+    best = trials.choose(list(records.values())).get("min")
+    progress.resume(len(records), best)
+    tuner.search(
+        row_column(len(train)),
+        labels.astype("float32"),
+        epochs=settings.epochs,
+        verbose=0,
+    )
+    return tuner, records
+
+
+# -- after the search ---------------------------------------------------------
+def _test_scores(table, model, x_test, test, scale) -> dict:
+    # A direct call, not predict(): no tf.function retraced per new model.
+    prediction = np.asarray(model(x_test, training=False))
+    y = table.y[test]
+    if table.task == "regression":
+        prediction = prediction.reshape(-1) * scale[1] + scale[0]
+        residual = y - prediction
+        total = np.sum((y - y.mean()) ** 2)
+        return {
+            "rmse": float(np.sqrt(np.mean(residual**2))),
+            "r2": float(1 - np.sum(residual**2) / total) if total > 0 else math.nan,
+        }
+    if prediction.shape[-1] == 1:
+        p1 = np.clip(prediction.reshape(-1), 1e-7, 1 - 1e-7)
+        probabilities = np.stack([1 - p1, p1], axis=1)
+    else:
+        probabilities = np.clip(prediction, 1e-7, 1.0)
+    picked = probabilities[np.arange(len(y)), y]
+    return {
+        "log_loss": float(-np.mean(np.log(picked))),
+        "accuracy": float(np.mean(probabilities.argmax(axis=1) == y)),
+    }
+
+
+def _export(model, scale):
+    """The model to save: for regression, outputs back in the target's units."""
+    if scale is None:
+        return model
+    outputs = keras.layers.Rescaling(scale[1], offset=scale[0], name="target_units")(
+        model.output
+    )
+    return keras.Model(model.input, outputs, name=model.name)
+
+
+def _refit(name, hypermodel, model, table, train, test, epochs, out, settings):
+    """Fits on every training row for the CV epoch count; the test set watched."""
+    fitted, scale, [(x, y), (x_test, y_test)] = hypermodel.prepare(
+        np.arange(len(train)),
+        test,
+        features=table.features,
+        y=table.y,
+    )
+    history = model.fit(
+        x,
+        y,
+        validation_data=(x_test, y_test),
+        epochs=max(int(epochs), 1),
+        batch_size=32,
+        verbose=0,
+    )
+    logs = pd.DataFrame(history.history)
+    logs.insert(0, "epoch", np.arange(1, len(logs) + 1))
+    logs["penalty"] = logs["loss"] - logs["data_loss"]
+    store.write_csv(os.path.join(out, f"history_{name}.csv"), logs)
+    scores = _test_scores(table, model, x_test, test, scale)
+    exported = _export(model, scale)
+    path = os.path.join(out, f"model_{name}.keras")
+    with store.atomic_path(path) as temporary:
+        exported.save(temporary)
+    return fitted, scores, layer_sparsity(model)
+
+
+def finish(out, settings, tuner, records, hypermodel, table, train, test, progress):
+    chosen = trials.choose(list(records.values()))
+    if not chosen:
+        raise RuntimeError(
+            "no trial finished: every trial failed (see the messages above)"
+        )
+    final = {"metric": score_label(table.task), "models": {}}
+    done: dict[str, dict] = {}
+    for rule in ("min", "1se"):
+        record = chosen[rule]
+        if record["trial_id"] in done:
+            final["models"][rule] = {**done[record["trial_id"]], "rule": rule}
+            continue
+        progress.note(
+            f"refitting the {rule} choice (trial {record['trial_id']}: "
+            f"{record['settings']}) on {len(train)} rows for {record['epochs']} epochs"
+        )
+        hp = tuner.oracle.get_trial(record["trial_id"]).hyperparameters
+        keras.utils.set_random_seed(settings.seed)
+        model = hypermodel.build(hp)
+        fitted, scores, sparsity = _refit(
+            rule, hypermodel, model, table, train, test, record["epochs"], out, settings
+        )
+        entry = {
+            "rule": rule,
+            "trial_id": record["trial_id"],
+            "settings": record["settings"],
+            "regularizer": record["regularizer"],
+            "strength": _finite(record["strength"]),
+            "dropout": record["dropout"],
+            "cv_score": record["score"],
+            "cv_se": record["score_se"],
+            "cv_accuracy": _finite(record.get("accuracy")),
+            "cv_accuracy_se": _finite(record.get("accuracy_se")),
+            "epochs": int(record["epochs"]),
+            "test": scores,
+            "sparsity": sparsity,
+            "model": f"model_{rule}.keras",
+            "history": f"history_{rule}.csv",
+        }
+        final["models"][rule] = entry
+        done[record["trial_id"]] = entry
+        if rule == "min":
+            joblib.dump(fitted, os.path.join(out, "preprocessor.joblib"))
+    progress.note("cross-validating the unregularized model of the same shape")
+    final["models"]["unregularized"] = _baseline(
+        hypermodel, table, train, test, out, settings
+    )
+    best = final["models"][settings.rule]
+    source = os.path.join(out, best["model"])
+    with store.atomic_path(os.path.join(out, "best_model.keras")) as temporary:
+        with open(source, "rb") as f_in, open(temporary, "wb") as f_out:
+            f_out.write(f_in.read())
+    final["best_model"] = {"file": "best_model.keras", "rule": settings.rule}
+    store.write_json(os.path.join(out, store.FINAL_FILE), final)
+    return final
+
+
+def _baseline(hypermodel, table, train, test, out, settings):
+    splitter = make_splitter(table.task, settings.cv, settings.seed)
+    labels = table.y[train]
+    folds = []
+    for index, (fit_rows, valid_rows) in enumerate(
+        splitter.split(np.zeros(len(train)), labels)
+    ):
+        keras.utils.set_random_seed(settings.seed + 10_000 + index)
+        model = hypermodel.network()
+        history = hypermodel.fit(
+            None,
+            model,
+            fit_rows,
+            validation_data=(valid_rows, None),
+            epochs=settings.epochs,
+        )
+        folds.append(fold_result(history))
+    summary = summarize(folds)
+    keras.utils.set_random_seed(settings.seed)
+    model = hypermodel.network()
+    _, scores, sparsity = _refit(
+        "unregularized",
+        hypermodel,
+        model,
+        table,
+        train,
+        test,
+        summary["epochs"],
+        out,
+        settings,
+    )
+    return {
+        "rule": "unregularized",
+        "trial_id": None,
+        "settings": "no penalty, dropout 0.0",
+        "regularizer": "none",
+        "strength": None,
+        "dropout": 0.0,
+        "cv_score": summary["score"],
+        "cv_se": summary["score_se"],
+        "cv_accuracy": summary.get("accuracy"),
+        "cv_accuracy_se": summary.get("accuracy_se"),
+        "epochs": summary["epochs"],
+        "test": scores,
+        "sparsity": sparsity,
+        "model": "model_unregularized.keras",
+        "history": "history_unregularized.csv",
+    }
+
+
+def _finite(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+# -- the command ---------------------------------------------------------------
+def tune(settings: Settings, out: str | None, given: set[str], stream) -> str:
+    """Runs (or resumes) ``kreg tune``; returns the output folder."""
+    out = out or os.path.join("kreg_runs", settings.data_name)
+    if settings.data is not None:
+        settings.data = os.path.abspath(settings.data)
+    settings, resumed = open_run(out, settings, given)
+    # Every check on the data runs before anything is written.
+    table, train, test = load_data(settings)
+    started = time.time()
+    os.makedirs(out, exist_ok=True)
+    _write_run(
+        out,
+        settings,
+        "running",
+        data={
+            "name": table.name,
+            "rows": len(table),
+            "train_rows": len(train),
+            "test_rows": len(test),
+            "target": table.target_name,
+            "task": table.task,
+            "task_detected": table.task_detected,
+            "classes": table.classes,
+            "numeric_columns": table.numeric_columns,
+            "categorical_columns": table.categorical_columns,
+            "dropped_rows": table.dropped_rows,
+        },
+    )
+    _say(stream, table, settings, train, test, out, resumed)
+    hypermodel = TabularHyperModel(
+        table.features.iloc[train].reset_index(drop=True),
+        table.y[train],
+        table.task,
+        len(table.classes) if table.classes else None,
+        numeric=table.numeric_columns,
+        categorical=table.categorical_columns,
+    )
+    total = None if settings.tuner == "hyperband" else settings.trials
+    progress = Progress(total, settings.cv, score_label(table.task), stream)
+    tuner, records = run_search(out, settings, hypermodel, table, train, progress)
+    finish(out, settings, tuner, records, hypermodel, table, train, test, progress)
+    _write_run(out, settings, "finished", seconds=round(time.time() - started, 1))
+    build_report(out)
+    return out
+
+
+def _say(stream, table, settings, train, test, out, resumed):
+    task = table.task + (
+        " (detected; set --task to change)" if table.task_detected else ""
+    )
+    lines = [
+        ("resuming" if resumed else "tuning") + f" into {out}",
+        f"data: {table.name}: {len(table)} rows, {table.features.shape[1]} features "
+        f"({len(table.numeric_columns)} numeric, {len(table.categorical_columns)} "
+        f"categorical), target {table.target_name!r}, task {task}",
+        f"split: {len(train)} rows for {settings.cv}-fold cross-validation, "
+        f"{len(test)} held out for the test score",
+        f"search: {settings.tuner}, "
+        + (f"{settings.trials} trials, " if settings.tuner != "hyperband" else "")
+        + f"up to {settings.epochs} epochs per fit, seed {settings.seed}",
+    ]
+    if table.dropped_rows:
+        lines.append(f"left out {table.dropped_rows} rows with no target value")
+    stream.write("\n".join(lines) + "\n")
+    stream.flush()
