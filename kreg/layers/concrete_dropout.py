@@ -187,6 +187,11 @@ class ConcreteDropout(keras.layers.Wrapper):
             "seed": self.seed,
         }
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        # Wrapper.from_config pops "layer" from the dict it is given.
+        return super().from_config(dict(config), custom_objects=custom_objects)
+
 
 def _logit(p: float) -> float:
     return math.log(p) - math.log(1.0 - p)

@@ -1,0 +1,121 @@
+"""Every dropout-family layer: config round-trip, .keras round-trip with identical
+outputs and the rate kept, bad arguments raising the documented message."""
+
+import keras
+import numpy as np
+import pytest
+
+import kreg
+from tests.helpers import assert_config_roundtrip, assert_invalid
+from tests.layers.cases import CASES
+
+BAD_ARGUMENTS = [
+    (lambda v: kreg.layers.MCDropout(rate=v), "MCDropout", "rate", 1.5),
+    (lambda v: kreg.layers.MCDropout(rate=v), "MCDropout", "rate", -0.1),
+    (lambda v: kreg.layers.MCDropout(seed=v), "MCDropout", "seed", "1"),
+    (
+        lambda v: kreg.layers.DropConnectDense(4, rate=v),
+        "DropConnectDense",
+        "rate",
+        1.0,
+    ),
+    (lambda v: kreg.layers.DropBlock2D(rate=v), "DropBlock2D", "rate", 1.5),
+    (lambda v: kreg.layers.DropBlock2D(block_size=v), "DropBlock2D", "block_size", 0),
+    (lambda v: kreg.layers.DropBlock2D(block_size=v), "DropBlock2D", "block_size", 2.5),
+    (
+        lambda v: kreg.layers.DropBlock2D(data_format=v),
+        "DropBlock2D",
+        "data_format",
+        "nhwc",
+    ),
+    (lambda v: kreg.layers.DropPath(rate=v), "DropPath", "rate", 1.0),
+    (
+        lambda v: kreg.layers.DropPath(scale_by_keep=v),
+        "DropPath",
+        "scale_by_keep",
+        "yes",
+    ),
+    (lambda v: kreg.layers.LockedDropout(rate=v), "LockedDropout", "rate", -0.5),
+    (
+        lambda v: kreg.layers.ConcreteDropout(v),
+        "ConcreteDropout",
+        "layer",
+        "dense",
+    ),
+    (
+        lambda v: kreg.layers.ConcreteDropout(
+            keras.layers.Dense(2), weight_regularizer=v
+        ),
+        "ConcreteDropout",
+        "weight_regularizer",
+        -1.0,
+    ),
+    (
+        lambda v: kreg.layers.ConcreteDropout(
+            keras.layers.Dense(2), dropout_regularizer=v
+        ),
+        "ConcreteDropout",
+        "dropout_regularizer",
+        -1e-5,
+    ),
+    (
+        lambda v: kreg.layers.ConcreteDropout(keras.layers.Dense(2), init_min=v),
+        "ConcreteDropout",
+        "init_min",
+        0.0,
+    ),
+    (
+        lambda v: kreg.layers.ConcreteDropout(
+            keras.layers.Dense(2), init_min=0.3, init_max=v
+        ),
+        "ConcreteDropout",
+        "init_max",
+        0.2,
+    ),
+    (
+        lambda v: kreg.layers.ConcreteDropout(keras.layers.Dense(2), temperature=v),
+        "ConcreteDropout",
+        "temperature",
+        0.0,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "build, owner, name, value",
+    BAD_ARGUMENTS,
+    ids=[f"{owner}-{name}-{value}" for _, owner, name, value in BAD_ARGUMENTS],
+)
+def test_bad_arguments_raise_naming_the_argument(build, owner, name, value):
+    assert_invalid(lambda: build(value), name, value, owner)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_config_roundtrip(case):
+    layer = case.make(0.35, 4)
+    config = layer.get_config()
+    assert config["seed"] == 4
+    if case.name != "ConcreteDropout":
+        assert config["rate"] == pytest.approx(0.35)
+    assert_config_roundtrip(layer)
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_keras_file_roundtrip(case, tmp_path):
+    model, layer = case.model(rate=0.3, seed=5)
+    x, y = case.data()
+    model.compile("adam", "mse")
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    if case.name != "ConcreteDropout":
+        layer.rate = 0.37  # as a schedule would leave it
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)  # no custom_objects
+    twin = next(lay for lay in loaded.layers if type(lay) is type(layer))
+    np.testing.assert_allclose(float(twin.rate), float(layer.rate), rtol=1e-6)
+    if case.name == "MCDropout":
+        # Random at inference by design: the same generator state, the same output.
+        twin.seed_generator.state.assign(layer.seed_generator.state.value)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6
+    )
