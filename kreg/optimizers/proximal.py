@@ -338,18 +338,17 @@ class Proximal(keras.optimizers.Optimizer):
             return lr / (1.0 - inner.momentum)
         if kind in ("Adam", "AdamW"):
             v = (inner._velocity_hats if inner.amsgrad else inner._velocities)[index]
-            beta_1 = ops.cast(inner.beta_1, dtype)
+            # The update is lr * sqrt(1 - beta_2^t) * m_hat / (sqrt(v) + eps)
+            # with m_hat = m / (1 - beta_1^t), the gradient at steady state.
             beta_2 = ops.cast(inner.beta_2, dtype)
-            alpha = lr * ops.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
-            return alpha / (ops.sqrt(v) + inner.epsilon)
+            return lr * ops.sqrt(1.0 - beta_2**t) / (ops.sqrt(v) + inner.epsilon)
         if kind == "Nadam":
             v = inner._velocities[index]
             v_hat = v / (1.0 - ops.cast(inner.beta_2, dtype) ** t)
             return lr / (ops.sqrt(v_hat) + inner.epsilon)
         if kind == "Adamax":
-            u = inner._u[index]
-            beta_1 = ops.cast(inner.beta_1, dtype)
-            return lr / ((1.0 - beta_1**t) * (u + inner.epsilon))
+            # lr * m_hat / (u + eps), m_hat = m / (1 - beta_1^t).
+            return lr / (inner._u[index] + inner.epsilon)
         if kind == "RMSprop":
             velocity = inner._velocities[index]
             if inner.centered:
