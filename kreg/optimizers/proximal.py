@@ -149,9 +149,10 @@ class Proximal(keras.optimizers.Optimizer):
     coordinate times the penalty: ``learning_rate`` for SGD,
     ``learning_rate / (1 - momentum)`` with momentum (the step of the
     velocity at steady state), and for the adaptive optimizers their
-    per-coordinate step, e.g. for Adam
-    ``lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) / (sqrt(v_t) + epsilon)``.
-    Why: an update ``w <- prox(w - D g)`` with a positive diagonal step ``D``
+    per-coordinate step ``D``, the factor that multiplies the bias-corrected
+    momentum (the gradient, at a fixed point) in their update: for Adam
+    ``D = lr * sqrt(1 - beta_2^t) / (sqrt(v_t) + epsilon)``, for Adagrad
+    ``lr / sqrt(accumulator + epsilon)``, and so on. Why: an update ``w <- prox(w - D g)`` with a positive diagonal step ``D``
     has as fixed points exactly the optimality (KKT) conditions of
     ``data_loss + penalty`` *iff* the prox is taken in the same metric,
     i.e. with thresholds ``D * strength``. For L1 and the elastic net that
@@ -191,7 +192,9 @@ class Proximal(keras.optimizers.Optimizer):
     >>> model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(
     ...     1, kernel_regularizer=kreg.regularizers.L1(0.1))])
     >>> model.compile(kreg.optimizers.Proximal(keras.optimizers.SGD(0.1)), "mse")
-    >>> _ = model.fit(x, y, batch_size=64, epochs=200, verbose=0)
+    >>> # 100 full-batch steps (proximal gradient descent) in one epoch:
+    >>> _ = model.fit(np.tile(x, (100, 1)), np.tile(y, (100, 1)), batch_size=64,
+    ...               shuffle=False, verbose=0)
     >>> (model.layers[0].kernel.numpy().ravel() == 0).tolist()
     [False, False, True, True, True, True]
 
