@@ -152,7 +152,8 @@ class Proximal(keras.optimizers.Optimizer):
     per-coordinate step ``D``, the factor that multiplies the bias-corrected
     momentum (the gradient, at a fixed point) in their update: for Adam
     ``D = lr * sqrt(1 - beta_2^t) / (sqrt(v_t) + epsilon)``, for Adagrad
-    ``lr / sqrt(accumulator + epsilon)``, and so on. Why: an update ``w <- prox(w - D g)`` with a positive diagonal step ``D``
+    ``lr / sqrt(accumulator + epsilon)``, and so on. Why: an update
+    ``w <- prox(w - D g)`` with a positive diagonal step ``D``
     has as fixed points exactly the optimality (KKT) conditions of
     ``data_loss + penalty`` *iff* the prox is taken in the same metric,
     i.e. with thresholds ``D * strength``. For L1 and the elastic net that
@@ -175,7 +176,8 @@ class Proximal(keras.optimizers.Optimizer):
     over both ``"units"`` and ``"inputs"`` raises at the first step.
 
     Args:
-        inner_optimizer: the Keras optimizer that takes the gradient step.
+        inner_optimizer: the Keras optimizer that takes the gradient step
+            (an instance, or a name such as `"adam"`).
         step: `"auto"` (the inner optimizer's per-coordinate step, see
             above; SGD, Adam, AdamW, Adamax, Nadam, RMSprop, Adagrad) or
             `"learning_rate"` (the scalar learning rate, any optimizer).
@@ -221,8 +223,11 @@ class Proximal(keras.optimizers.Optimizer):
             if key in _BASE_DEFAULTS and kwargs[key] == _BASE_DEFAULTS[key]:
                 kwargs.pop(key)
         check_no_kwargs(kwargs, "Proximal")
-        if isinstance(inner_optimizer, dict):
-            inner_optimizer = keras.optimizers.deserialize(inner_optimizer)
+        if isinstance(inner_optimizer, (str, dict)):
+            try:
+                inner_optimizer = keras.optimizers.get(inner_optimizer)
+            except ValueError:
+                pass  # reported below, in kreg's words
         if not isinstance(inner_optimizer, keras.optimizers.Optimizer) or isinstance(
             inner_optimizer, (keras.optimizers.LossScaleOptimizer, Proximal)
         ):
@@ -374,7 +379,9 @@ class Proximal(keras.optimizers.Optimizer):
         # Not super().get_config(): the base arguments live on the inner optimizer.
         return {
             "name": self.name,
-            "inner_optimizer": keras.optimizers.serialize(self.inner_optimizer),
+            "inner_optimizer": keras.saving.serialize_keras_object(
+                self.inner_optimizer
+            ),
             "step": self.step,
             "loss_includes_penalty": self.loss_includes_penalty,
         }
@@ -382,7 +389,7 @@ class Proximal(keras.optimizers.Optimizer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        inner = keras.optimizers.deserialize(
+        inner = keras.saving.deserialize_keras_object(
             config.pop("inner_optimizer"), custom_objects=custom_objects
         )
         return cls(inner, **config)
