@@ -45,18 +45,18 @@ SEQUENCES = [
 ]
 
 
-@pytest.mark.parametrize("kwargs", KERAS_CASES)
-@pytest.mark.parametrize("values", SEQUENCES)
-def test_patience_baseline_min_delta_match_keras(kwargs, values):
-    ours = drive(EarlyStopping(monitor="val_loss", **kwargs), values, key="val_loss")
-    theirs = drive(
-        keras.callbacks.EarlyStopping(monitor="val_loss", **kwargs),
-        values,
-        key="val_loss",
-    )
-    assert ours.stopped_epoch == theirs.stopped_epoch
-    assert ours.best_epoch == theirs.best_epoch
-    assert (ours.stop_reason is None) == (theirs.stopped_epoch == 0)
+def test_patience_baseline_min_delta_match_keras():
+    model = tiny_model()
+    for kwargs in KERAS_CASES:
+        for values in SEQUENCES:
+            ours = EarlyStopping(monitor="val_loss", **kwargs)
+            theirs = keras.callbacks.EarlyStopping(monitor="val_loss", **kwargs)
+            drive(ours, values, key="val_loss", model=model)
+            drive(theirs, values, key="val_loss", model=model)
+            case = (kwargs, values)
+            assert ours.stopped_epoch == theirs.stopped_epoch, case
+            assert ours.best_epoch == theirs.best_epoch, case
+            assert (ours.stop_reason is None) == (theirs.stopped_epoch == 0), case
 
 
 def test_generalization_loss_by_hand():
@@ -79,11 +79,11 @@ PQ_VAL = [1.0, 0.9, 0.95, 0.97, 1.0, 1.02, 1.05]
 PQ_TRAIN = [2.0, 1.0, 0.9, 0.8, 0.78, 0.77, 0.76]
 
 
-@pytest.mark.parametrize("alpha, epoch", [(0.1, 3), (0.5, 5), (2.0, 5), (2.1, 0)])
-def test_progress_quotient_by_hand(alpha, epoch):
-    stop = drive(EarlyStopping(pq_alpha=alpha, strip_length=2), PQ_VAL, PQ_TRAIN)
-    assert stop.stopped_epoch == epoch
-    assert stop.stop_reason == ("pq" if epoch else None)
+def test_progress_quotient_by_hand():
+    for alpha, epoch in [(0.1, 3), (0.5, 5), (2.0, 5), (2.1, 0)]:
+        stop = drive(EarlyStopping(pq_alpha=alpha, strip_length=2), PQ_VAL, PQ_TRAIN)
+        assert stop.stopped_epoch == epoch, alpha
+        assert stop.stop_reason == ("pq" if epoch else None), alpha
 
 
 def test_progress_quotient_reads_the_named_training_key():
@@ -94,21 +94,21 @@ def test_progress_quotient_reads_the_named_training_key():
         drive(stop, PQ_VAL, PQ_TRAIN, key="val_loss")
 
 
-@pytest.mark.parametrize(
-    "strips, k, epoch",
-    [
-        # k = 1: rises at epochs 2, 4, 5, 6 (3 is a fall): 3 in a row at 6.
-        (3, 1, 6),
-        (1, 1, 2),
-        # k = 2: strip ends 1 (0.9), 3 (0.91, up), 5 (0.95, up): s = 2 at 5.
-        (2, 2, 5),
-        (4, 1, 0),
-    ],
-)
-def test_successive_strips_of_increase_by_hand(strips, k, epoch):
+UP_CASES = [
+    # k = 1: rises at epochs 2, 4, 5, 6 (3 is a fall): 3 in a row at 6.
+    (3, 1, 6),
+    (1, 1, 2),
+    # k = 2: strip ends 1 (0.9), 3 (0.91, up), 5 (0.95, up): s = 2 at 5.
+    (2, 2, 5),
+    (4, 1, 0),
+]
+
+
+def test_successive_strips_of_increase_by_hand():
     values = [1.0, 0.9, 0.92, 0.91, 0.93, 0.95, 0.97]
-    stop = drive(EarlyStopping(up_strips=strips, strip_length=k), values)
-    assert stop.stopped_epoch == epoch
+    for strips, k, epoch in UP_CASES:
+        stop = drive(EarlyStopping(up_strips=strips, strip_length=k), values)
+        assert stop.stopped_epoch == epoch, (strips, k)
 
 
 def test_criteria_combine_any_or_all():

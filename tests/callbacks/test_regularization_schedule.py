@@ -14,44 +14,44 @@ X = np.ones((16, 4), "float32")
 Y = np.zeros((16, 1), "float32")
 
 
-@pytest.mark.parametrize(
-    "kwargs, expected",
-    [
-        (
-            dict(schedule="linear", start=1.0, end=0.0, epochs=4),
-            [1.0, 0.75, 0.5, 0.25, 0.0, 0.0],
-        ),
-        (
-            dict(schedule="warmup", end=2.0, epochs=2, delay=1),
-            [0.0, 0.0, 1.0, 2.0, 2.0, 2.0],
-        ),
-        (
-            dict(schedule="cosine", start=1.0, end=0.0, epochs=4),
-            [
-                1.0,
-                (1 + math.cos(math.pi / 4)) / 2,
-                0.5,
-                (1 + math.cos(3 * math.pi / 4)) / 2,
-                0.0,
-                0.0,
-            ],
-        ),
-        (
-            dict(schedule="step", start=1.0, step_size=2, gamma=0.5),
-            [1.0, 1.0, 0.5, 0.5, 0.25, 0.25],
-        ),
-        (
-            dict(schedule="exponential", start=2.0, gamma=0.5),
-            [2.0, 1.0, 0.5, 0.25, 0.125, 0.0625],
-        ),
-        (dict(schedule="constant", end=0.3), [0.3] * 6),
-        (dict(schedule=lambda epoch: 0.1 * epoch), [0.1 * e for e in range(6)]),
-    ],
-)
-def test_shapes_match_their_formulas(kwargs, expected):
-    schedule = RegularizationSchedule(**kwargs)
-    actual = [schedule.value_for_epoch(e) for e in range(6)]
-    np.testing.assert_allclose(actual, expected, atol=1e-12)
+SHAPES = [
+    (
+        dict(schedule="linear", start=1.0, end=0.0, epochs=4),
+        [1.0, 0.75, 0.5, 0.25, 0.0, 0.0],
+    ),
+    (
+        dict(schedule="warmup", end=2.0, epochs=2, delay=1),
+        [0.0, 0.0, 1.0, 2.0, 2.0, 2.0],
+    ),
+    (
+        dict(schedule="cosine", start=1.0, end=0.0, epochs=4),
+        [
+            1.0,
+            (1 + math.cos(math.pi / 4)) / 2,
+            0.5,
+            (1 + math.cos(3 * math.pi / 4)) / 2,
+            0.0,
+            0.0,
+        ],
+    ),
+    (
+        dict(schedule="step", start=1.0, step_size=2, gamma=0.5),
+        [1.0, 1.0, 0.5, 0.5, 0.25, 0.25],
+    ),
+    (
+        dict(schedule="exponential", start=2.0, gamma=0.5),
+        [2.0, 1.0, 0.5, 0.25, 0.125, 0.0625],
+    ),
+    (dict(schedule="constant", end=0.3), [0.3] * 6),
+    (dict(schedule=lambda epoch: 0.1 * epoch), [0.1 * e for e in range(6)]),
+]
+
+
+def test_shapes_match_their_formulas():
+    for kwargs, expected in SHAPES:
+        schedule = RegularizationSchedule(**kwargs)
+        actual = [schedule.value_for_epoch(e) for e in range(6)]
+        np.testing.assert_allclose(actual, expected, atol=1e-12, err_msg=str(kwargs))
 
 
 def regularized_model(reg, counter=None):
