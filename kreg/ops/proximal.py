@@ -41,7 +41,7 @@ def soft_threshold(w, threshold):
     [-1.0, 0.0, 2.0]
     """
     w = ops.convert_to_tensor(w)
-    threshold = ops.cast(threshold, w.dtype)
+    threshold = ops.convert_to_tensor(threshold, dtype=w.dtype)
     return ops.sign(w) * ops.maximum(ops.abs(w) - threshold, 0.0)
 
 
@@ -66,7 +66,7 @@ def elastic_net_prox(w, l1, l2):
     array([-1.,  0.,  2.])
     """
     w = ops.convert_to_tensor(w)
-    return soft_threshold(w, l1) / (1.0 + ops.cast(l2, w.dtype))
+    return soft_threshold(w, l1) / (1.0 + ops.convert_to_tensor(l2, dtype=w.dtype))
 
 
 def group_soft_threshold(w, threshold, groups: str = "units"):
@@ -113,7 +113,7 @@ def group_soft_threshold(w, threshold, groups: str = "units"):
     """
     w = ops.convert_to_tensor(w)
     axes = group_axes(len(w.shape), groups)
-    t = ops.broadcast_to(ops.cast(threshold, w.dtype), ops.shape(w))
+    t = ops.broadcast_to(ops.convert_to_tensor(threshold, dtype=w.dtype), ops.shape(w))
     positive = t > 0
     safe_t = ops.where(positive, t, ops.ones_like(t))
     # |w_i / t_i|; a weight with threshold 0 keeps its group alive unless it is 0.
