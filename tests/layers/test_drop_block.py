@@ -30,17 +30,3 @@ def test_data_format_defaults_to_keras_image_data_format():
     assert kreg.layers.DropBlock2D(data_format="channels_first").get_config()[
         "data_format"
     ] == ("channels_first")
-
-
-def test_in_a_convolutional_model():
-    inputs = keras.Input((12, 9, 1))
-    hidden = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
-    hidden = kreg.layers.DropBlock2D(0.2, block_size=3, seed=0)(hidden)
-    outputs = keras.layers.Dense(2, activation="softmax")(
-        keras.layers.GlobalAveragePooling2D()(hidden)
-    )
-    model = keras.Model(inputs, outputs)
-    model.compile("adam", "sparse_categorical_crossentropy")
-    x = np.random.default_rng(0).normal(size=(16, 12, 9, 1)).astype("float32")
-    history = model.fit(x, np.arange(16) % 2, epochs=2, batch_size=8, verbose=0)
-    assert np.all(np.isfinite(history.history["loss"]))

@@ -1,5 +1,5 @@
 """Behaviour every dropout-family layer shares: inference, seeds, rate variable,
-fit without retracing, mixed precision, input rank."""
+fit without retracing, mixed precision. (Input ranks: test_serialization.py.)"""
 
 import keras
 import numpy as np
@@ -28,17 +28,6 @@ def test_inference_returns_input_exactly(case):
     else:
         np.testing.assert_array_equal(out, x)
         assert not np.array_equal(to_np(layer(x, training=True)), x)
-
-
-@pytest.mark.parametrize("case", RATE_CASES, ids=repr)
-def test_rate_zero_in_training_returns_input(case):
-    layer = case.make(0.0, 0)
-    x, _ = case.data()
-    out = to_np(layer(x, training=True))
-    if case.name == "DropConnectDense":
-        np.testing.assert_allclose(out, to_np(layer(x, training=False)), rtol=1e-6)
-    else:
-        np.testing.assert_array_equal(out, x)
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
@@ -73,6 +62,14 @@ def test_rate_is_a_validated_non_trainable_variable(case):
     for bad in (1.0, -0.2):
         assert_invalid(lambda b=bad: setattr(layer, "rate", b), "rate", bad, case.name)
     assert float(layer.rate) == pytest.approx(0.6)
+    # Rate 0 in training: the input, exactly (DropConnect: the plain layer).
+    layer.rate = 0.0
+    x, _ = case.data()
+    out = to_np(layer(x, training=True))
+    if case.name == "DropConnectDense":
+        np.testing.assert_allclose(out, to_np(layer(x, training=False)), rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(out, x)
 
 
 @pytest.mark.parametrize("case", RATE_CASES, ids=repr)
@@ -112,17 +109,3 @@ def test_fit_under_mixed_precision(case):
             assert layer.rate.dtype == "float32"
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
-
-
-@pytest.mark.parametrize("case", [c for c in CASES if c.name != "MCDropout"], ids=repr)
-def test_wrong_input_rank_raises(case):
-    # MCDropout, like keras.layers.Dropout, takes any rank.
-    layer = case.make(0.3, 0)
-    if case.name == "DropConnectDense":
-        # Dense's own input check (rank >= 2) applies.
-        with pytest.raises(ValueError, match="ndim|rank|min_ndim"):
-            layer(np.ones((3,), "float32"))
-        return
-    assert_invalid(
-        lambda: layer.build(case.bad_shape), "input_shape", case.bad_shape, case.name
-    )
