@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from kreg.tuning import search_space as tuning
-from kreg.callbacks import EarlyStopping
+from kreg import tuning
 from kreg.cli.network import build_network
 from kreg.data import make_preprocessor, output_width
 
@@ -15,13 +14,34 @@ from kreg.data import make_preprocessor, output_width
 KINDS = ("l1", "l2", "group_lasso")
 
 
-class TabularHyperModel(keras_tuner.HyperModel):
-    """Builds the MLP from ``hp`` and fits it on rows of a training table.
+class FoldModel(keras.Model):
+    """The tuned network, fitted on row indices of the training table.
 
-    ``fit`` receives row indices (a column of floats), not features: it fits
-    the preprocessing (and, for regression, the target's mean and scale) on
-    the training rows it is given and applies them to the validation rows, so
-    no statistic of a validation fold reaches the model.
+    ``kreg.tuning.Tuner`` hands each fold's rows to ``fit`` as they are. The
+    "features" it splits are row indices, so here, inside ``fit``, the
+    preprocessing is fitted on the fold's training rows only and applied to
+    its validation rows: no statistic of a validation fold reaches the model.
+    """
+
+    def fit(self, x=None, y=None, validation_data=None, **kwargs):
+        source = self._kreg_source
+        if validation_data is None:
+            _, _, [(x, y)] = source.prepare(x)
+            return super().fit(x, y, **kwargs)
+        _, _, [(x, y), valid] = source.prepare(x, validation_data[0])
+        return super().fit(x, y, validation_data=valid, **kwargs)
+
+
+class TabularHyperModel(keras_tuner.HyperModel):
+    """Builds the MLP from ``hp``; prepares arrays for any rows of the table.
+
+    Args:
+        features: the training rows' feature columns.
+        y: their encoded target (class indices or values).
+        task: `"classification"` or `"regression"`.
+        n_classes: number of classes, `None` for regression.
+        numeric: numeric feature columns.
+        categorical: categorical feature columns.
     """
 
     def __init__(
@@ -33,7 +53,6 @@ class TabularHyperModel(keras_tuner.HyperModel):
         *,
         numeric: list[str],
         categorical: list[str],
-        patience: int = 10,
     ):
         super().__init__(name="kreg_tabular")
         self.features = features
@@ -42,38 +61,49 @@ class TabularHyperModel(keras_tuner.HyperModel):
         self.n_classes = n_classes
         self.template = make_preprocessor(features, numeric, categorical)
         self.width = output_width(self.template)
-        self.patience = patience
 
-    # -- the search space -------------------------------------------------
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        return self.build_plain(hp, model_class=FoldModel)
+
+    def build_plain(self, hp, *, model_class=keras.Model) -> keras.Model:
+        """The trial's network as a plain ``keras.Model``, to refit and save."""
         regularizer = tuning.regularizer(hp, kinds=KINDS)
         rate = tuning.dropout_rate(hp)
-        return self.network(regularizer, rate or 0.0)
+        return self.network(regularizer, rate or 0.0, model_class=model_class)
 
-    def network(self, regularizer=None, dropout_rate: float = 0.0) -> keras.Model:
-        return build_network(
+    def build_unregularized(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        """The same shape with no penalty and no dropout (an empty space)."""
+        return self.network(model_class=FoldModel)
+
+    def network(
+        self, regularizer=None, dropout_rate: float = 0.0, *, model_class=keras.Model
+    ) -> keras.Model:
+        model = build_network(
             self.width,
             self.task,
             self.n_classes,
             regularizer=regularizer,
             dropout_rate=dropout_rate,
+            model_class=model_class,
         )
+        if model_class is FoldModel:
+            model._kreg_source = self
+        return model
 
-    # -- data ---------------------------------------------------------------
     def prepare(self, train_rows, *other_rows, features=None, y=None):
         """Fits the preprocessing on ``train_rows``; returns arrays for every set.
 
-        ``features``/``y`` default to the training table; pass another table
-        (the held-out test rows) to transform rows outside it with
-        ``other_rows`` taken from that table.
+        Returns ``(fitted_preprocessor, target_scale, [(x, y), ...])``, the
+        first pair for ``train_rows``. ``features``/``y`` give another table
+        (all rows, the test rows among them) for ``other_rows``.
         """
         train_rows = _rows(train_rows)
         fitted = clone(self.template).fit(self.features.iloc[train_rows])
         scale = self._target_scale(self.y[train_rows])
         out = [self._arrays(fitted, scale, self.features, self.y, train_rows)]
+        source_x = self.features if features is None else features
+        source_y = self.y if y is None else y
         for rows in other_rows:
-            source_x = self.features if features is None else features
-            source_y = self.y if y is None else y
             out.append(self._arrays(fitted, scale, source_x, source_y, _rows(rows)))
         return fitted, scale, out
 
@@ -93,40 +123,11 @@ class TabularHyperModel(keras_tuner.HyperModel):
             target = target.astype("float32").reshape(-1, 1)
         return x, target
 
-    def callbacks(self):
-        """Early stopping on the validation data loss, best weights restored."""
-        return [
-            EarlyStopping(
-                monitor="val_data_loss",
-                patience=self.patience,
-                restore_best_weights=True,
-            )
-        ]
-
-    def fit(self, hp, model, x, y=None, validation_data=None, **kwargs):
-        rows = _rows(x)
-        kwargs.setdefault("batch_size", 32)
-        kwargs.setdefault("verbose", 0)
-        callbacks = list(kwargs.pop("callbacks", []) or [])
-        if validation_data is None:
-            _, _, [(x_train, y_train)] = self.prepare(rows)
-            return model.fit(x_train, y_train, callbacks=callbacks, **kwargs)
-        valid = _rows(validation_data[0])
-        _, _, [(x_train, y_train), (x_valid, y_valid)] = self.prepare(rows, valid)
-        callbacks = self.callbacks() + callbacks
-        return model.fit(
-            x_train,
-            y_train,
-            validation_data=(x_valid, y_valid),
-            callbacks=callbacks,
-            **kwargs,
-        )
-
 
 def _rows(x) -> np.ndarray:
     return np.asarray(x).reshape(-1).astype("int64")
 
 
 def row_column(n: int) -> np.ndarray:
-    """The "features" the tuner sees: a column of row indices, as floats."""
+    """The "features" the tuner splits: a column of row indices, as floats."""
     return np.arange(n, dtype="float32").reshape(-1, 1)

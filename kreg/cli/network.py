@@ -35,6 +35,7 @@ def build_network(
     dropout_rate: float = 0.0,
     learning_rate: float = 3e-3,
     units: tuple[int, ...] = HIDDEN_UNITS,
+    model_class: type = keras.Model,
 ) -> keras.Model:
     """Builds and compiles the MLP; every Dense kernel gets ``regularizer``.
 
@@ -68,7 +69,7 @@ def build_network(
             kernel_regularizer=regularizer,
             name="output",
         )(x)
-    model = keras.Model(inputs, outputs, name="kreg_mlp")
+    model = model_class(inputs, outputs, name="kreg_mlp")
     loss = loss_for(task, n_classes)
     metrics = [DataLoss(loss)]
     metric = metric_for(task, n_classes)

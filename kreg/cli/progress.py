@@ -49,9 +49,12 @@ class Progress:
         parts.append(f"{elapsed:.0f}s")
         return " | ".join(parts)
 
-    def fold_done(self, trial_id: str, fold: int, folds: int) -> None:
+    def trial_begin(self, trial_id: str) -> None:
         self.current = trial_id
-        self.fold = fold
+        self.fold = 0
+
+    def fold_done(self) -> None:
+        self.fold = min(self.fold + 1, self.folds)
         if self.tty:
             self.stream.write("\r" + self._line() + "\033[K")
             self.stream.flush()

@@ -230,8 +230,9 @@ def _markdown(report: dict, records: list[dict]) -> str:
             "stopping). Each was refit on all training rows for its CV epoch "
             "count; the test rows were used for nothing else.",
             "",
-            f"The saved model `best_model.keras` is the *{final['best_model']['rule']}* "
-            "choice; it takes the preprocessed features:",
+            "The saved model `best_model.keras` is the "
+            f"*{final['best_model']['rule']}* choice; it takes the preprocessed "
+            "features:",
             "",
             "```python",
             "import joblib, keras, pandas as pd",

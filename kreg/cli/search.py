@@ -1,113 +1,115 @@
-"""The search: KerasTuner oracles with k-fold cross-validation in every trial."""
+"""The search: ``kreg.tuning.Tuner`` (k-fold CV per trial) with a live record.
 
+After every trial ``trials.csv`` is rewritten from the tuner's own results,
+so the file always matches what a resumed search knows.
+"""
+
+import json
 import math
+import os
 
 import keras
-import keras_tuner
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold
 
-from kreg.tuning.search_space import regularization_level
+from kreg import tuning
+from kreg.cli import store, trials
 
 #: What the search minimizes: the validation data loss, never the penalized
 #: ``val_loss`` (which grows with the strength).
 OBJECTIVE = "val_data_loss"
 
-
-def make_splitter(task: str, cv: int, seed: int):
-    """Stratified k-fold for classification, shuffled k-fold for regression."""
-    if task == "classification":
-        return StratifiedKFold(cv, shuffle=True, random_state=seed)
-    return KFold(cv, shuffle=True, random_state=seed)
+#: Early-stopping patience of every fit, in epochs.
+PATIENCE = 6
 
 
-def make_oracle(kind: str, trials: int, epochs: int, seed: int):
-    """A KerasTuner oracle that minimizes :data:`OBJECTIVE`."""
-    objective = keras_tuner.Objective(OBJECTIVE, direction="min")
-    if kind == "random":
-        return keras_tuner.oracles.RandomSearchOracle(
-            objective=objective, max_trials=trials, seed=seed
-        )
-    if kind == "bayesian":
-        return keras_tuner.oracles.BayesianOptimizationOracle(
-            objective=objective,
-            max_trials=trials,
-            num_initial_points=max(2, min(trials // 2, 4)),
-            seed=seed,
-        )
-    return keras_tuner.oracles.HyperbandOracle(
-        objective=objective, max_epochs=epochs, factor=3, seed=seed
-    )
+class FoldProgress(keras.callbacks.Callback):
+    """Tells the progress bar when a fold's fit ends.
 
-
-def fold_result(history: keras.callbacks.History) -> dict:
-    """Best epoch of one fold fit: its validation data loss, accuracy, epoch."""
-    logs = history.history
-    losses = np.asarray(logs[OBJECTIVE], dtype="float64")
-    best = int(np.nanargmin(losses)) if np.isfinite(losses).any() else len(losses) - 1
-    result = {"score": float(losses[best]), "epochs": best + 1}
-    if "val_accuracy" in logs:
-        result["accuracy"] = float(logs["val_accuracy"][best])
-    return result
-
-
-def summarize(folds: list[dict]) -> dict:
-    """Mean and standard error over the folds of one trial."""
-    scores = np.array([f["score"] for f in folds], dtype="float64")
-    n = len(scores)
-    se = float(scores.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
-    summary = {
-        "score": float(scores.mean()),
-        "score_se": se,
-        "epochs": int(round(float(np.mean([f["epochs"] for f in folds])))),
-        "fold_scores": [float(s) for s in scores],
-    }
-    if all("accuracy" in f for f in folds):
-        accuracy = np.array([f["accuracy"] for f in folds], dtype="float64")
-        summary["accuracy"] = float(accuracy.mean())
-        summary["accuracy_se"] = (
-            float(accuracy.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
-        )
-    return summary
-
-
-class CrossValidatedTuner(keras_tuner.Tuner):
-    """Runs every trial as a k-fold cross-validation over row indices.
-
-    ``x`` passed to ``search`` is the column of row indices of the training
-    table; the hypermodel's ``fit`` fits the preprocessing on each fold's
-    training rows. ``on_result`` is called with each finished trial's record.
+    The tuner deep-copies callbacks for every fit; each copy shares the one
+    progress bar.
     """
 
-    def __init__(self, oracle, hypermodel, *, splitter, labels, on_fold=None, **kwargs):
-        super().__init__(oracle, hypermodel, **kwargs)
-        self.splitter = splitter
-        self.labels = labels
-        self.on_fold = on_fold
-        self.records: dict[str, dict] = {}
+    def __init__(self, progress):
+        super().__init__()
+        self.progress = progress
 
-    def run_trial(self, trial, x, y, **kwargs):
-        hp = trial.hyperparameters
-        fit_kwargs = dict(kwargs)
-        if "tuner/epochs" in hp.values:
-            fit_kwargs["epochs"] = hp.values["tuner/epochs"]
-            fit_kwargs["initial_epoch"] = 0
-        folds = []
-        splits = list(self.splitter.split(np.zeros(len(y)), self.labels))
-        for index, (train, valid) in enumerate(splits):
-            model = self.hypermodel.build(hp)
-            history = self.hypermodel.fit(
-                hp,
-                model,
-                x[train],
-                y[train],
-                validation_data=(x[valid], y[valid]),
-                **fit_kwargs,
-            )
-            folds.append(fold_result(history))
-            if self.on_fold is not None:
-                self.on_fold(trial.trial_id, index + 1, len(splits))
-        summary = summarize(folds)
-        summary["level"] = regularization_level(hp)
-        self.records[trial.trial_id] = summary
-        return {OBJECTIVE: summary["score"]}
+    def __deepcopy__(self, memo):
+        return FoldProgress(self.progress)
+
+    def on_train_end(self, logs=None):
+        self.progress.fold_done()
+
+
+class RunTuner(tuning.Tuner):
+    """``kreg.tuning.Tuner`` that keeps ``trials.csv`` and the progress bar."""
+
+    def __init__(self, *args, out: str | None, progress, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.out = out  # None: keep no trials.csv (the baseline's search)
+        self.progress = progress
+
+    def on_trial_begin(self, trial):
+        super().on_trial_begin(trial)
+        self.progress.trial_begin(trial.trial_id)
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        records = collect(self)
+        if self.out is not None:
+            write_trials(self.out, records)
+        record = next((r for r in records if r["trial_id"] == trial.trial_id), None)
+        if record is not None:
+            self.progress.trial_done(record)
+
+
+def collect(tuner: tuning.Tuner) -> list[dict]:
+    """One record per finished trial, from the tuner's cross-validation results."""
+    records = []
+    for row in tuner.cv_results():
+        if not math.isfinite(row["mean"]):
+            continue
+        trial_dir = tuner.get_trial_dir(row["trial_id"])
+        summary = _read(os.path.join(trial_dir, "cv.json")) or {}
+        epochs = summary.get("epochs") or [row["epochs"] or 1]
+        result = {
+            "score": row["mean"],
+            "score_se": row["standard_error"],
+            "fold_scores": row["fold_scores"],
+            "epochs": max(1, int(round(float(np.median(epochs))))),
+            "level": row["level"],
+        }
+        result.update(_fold_accuracy(trial_dir, len(row["fold_scores"])))
+        record = trials.make_record(row["trial_id"], row["hyperparameters"], result)
+        records.append(record)
+    return records
+
+
+def write_trials(out: str, records: list[dict]) -> None:
+    store.write_csv(os.path.join(out, store.TRIALS_FILE), trials.to_frame(records))
+
+
+def _fold_accuracy(trial_dir: str, folds: int) -> dict:
+    """Mean and standard error of the validation accuracy at each fold's best epoch."""
+    values = []
+    for fold in range(folds):
+        done = _read(os.path.join(trial_dir, f"fold_{fold}.json"))
+        if not done or "history" not in done:
+            return {}
+        log = done["history"][done["best_epoch"]]
+        if "val_accuracy" not in log:
+            return {}
+        values.append(log["val_accuracy"])
+    if not values:
+        return {}
+    return {
+        "accuracy": float(np.mean(values)),
+        "accuracy_se": tuning.standard_error(values),
+    }
+
+
+def _read(path: str):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None

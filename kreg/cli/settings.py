@@ -22,7 +22,7 @@ class Settings:
     drop: list[str] = dataclasses.field(default_factory=list)
     cv: int = 3
     trials: int = 8
-    epochs: int = 60
+    epochs: int = 50
     tuner: str = "random"
     path: bool = False
     seed: int = 0

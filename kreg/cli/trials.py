@@ -1,9 +1,9 @@
 """Trial records: one row of ``trials.csv`` per finished trial, and the choice.
 
-The choice follows glmnet: ``min`` is the trial with the lowest mean
-cross-validated score; ``1se`` is the most regularized trial (highest
-:func:`kreg.tuning.regularization_level`) whose mean score is within one
-standard error of the best (``score <= best.score + best.score_se``).
+The choice is :func:`kreg.tuning.select`, as glmnet: ``min`` is the trial
+with the lowest mean cross-validated score; ``1se`` is the most regularized
+trial (highest :func:`kreg.tuning.regularization_level`) whose mean score is
+within one standard error of the best.
 """
 
 import json

@@ -17,18 +17,15 @@ from kreg.cli import store, trials
 from kreg.cli.hypermodel import TabularHyperModel, row_column
 from kreg.cli.progress import Progress
 from kreg.cli.report import build_report, score_label
-from kreg.cli.search import (
-    CrossValidatedTuner,
-    fold_result,
-    make_oracle,
-    make_splitter,
-    summarize,
-)
+from kreg.cli.search import PATIENCE, FoldProgress, RunTuner, collect
 from kreg.cli.settings import Settings
 from kreg.cli.sparsity import layer_sparsity
 from kreg.data import EXAMPLE_TARGET, load_example, load_table
 
 _OWNER = "kreg tune"
+
+BATCH_SIZE = 32
+BASELINE_DIR = "baseline"
 
 
 class UsageError(ValueError):
@@ -154,69 +151,53 @@ def _write_run(out: str, settings: Settings, status: str, **extra) -> None:
 
 
 # -- the search --------------------------------------------------------------
-class _RunTuner(CrossValidatedTuner):
-    """Writes ``trials.csv`` and moves the progress bar after every trial."""
-
-    def __init__(self, *args, out, progress, records, seed, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.out = out
-        self.progress = progress
-        self.all_records = records
-        self.seed = seed
-
-    def run_trial(self, trial, *args, **kwargs):
-        # The same trial gets the same initial weights, resumed or not.
-        keras.utils.set_random_seed(self.seed + int(trial.trial_id))
-        return super().run_trial(trial, *args, **kwargs)
-
-    def on_trial_end(self, trial):
-        super().on_trial_end(trial)
-        result = self.records.get(trial.trial_id)
-        if result is None:  # failed trial: KerasTuner reports it
-            return
-        record = trials.make_record(
-            trial.trial_id, trial.hyperparameters.values, result
-        )
-        self.all_records[trial.trial_id] = record
-        frame = trials.to_frame(list(self.all_records.values()))
-        store.write_csv(os.path.join(self.out, store.TRIALS_FILE), frame)
-        self.progress.trial_done(record)
+def _tuner(out, settings, build, project, oracle, trials_, progress, *, record=True):
+    return RunTuner(
+        build,
+        oracle=oracle,
+        cv=settings.cv,
+        max_trials=trials_,
+        max_epochs=settings.epochs,
+        seed=settings.seed,
+        patience=PATIENCE,
+        directory=out,
+        project_name=project,
+        overwrite=False,
+        out=out if record else None,
+        progress=progress,
+    )
 
 
 def run_search(out, settings, hypermodel, table, train, progress):
-    path = os.path.join(out, store.TRIALS_FILE)
-    records = (
-        {r["trial_id"]: r for r in trials.read_trials(path)}
-        if os.path.exists(path)
-        else {}
-    )
-    labels = table.y[train]
-    splitter = make_splitter(table.task, settings.cv, settings.seed)
-    tuner = _RunTuner(
-        make_oracle(settings.tuner, settings.trials, settings.epochs, settings.seed),
+    """Runs (or resumes) the search; returns the tuner and its records."""
+    tuner = _tuner(
+        out,
+        settings,
         hypermodel,
-        splitter=splitter,
-        labels=labels,
-        on_fold=progress.fold_done,
-        directory=out,
-        project_name=store.SEARCH_DIR,
-        overwrite=False,
-        out=out,
-        progress=progress,
-        records=records,
-        seed=settings.seed,
+        store.SEARCH_DIR,
+        settings.tuner,
+        settings.trials,
+        progress,
     )
     if settings.tuner != "hyperband":
-        tuner.oracle.max_trials = settings.trials
-    best = trials.choose(list(records.values())).get("min")
-    progress.resume(len(records), best)
+        tuner.oracle.max_trials = settings.trials  # a resumed run may grow
+    records = collect(tuner)
+    progress.resume(len(records), trials.choose(records).get("min"))
     tuner.search(
         row_column(len(train)),
-        labels.astype("float32"),
+        _tuner_target(table, train),
         epochs=settings.epochs,
+        batch_size=BATCH_SIZE,
+        callbacks=[FoldProgress(progress)],
         verbose=0,
     )
-    return tuner, records
+    return tuner, collect(tuner)
+
+
+def _tuner_target(table, train):
+    # Class indices as integers make the tuner's folds stratified.
+    y = table.y[train]
+    return y.astype("int64") if table.task == "classification" else y
 
 
 # -- after the search ---------------------------------------------------------
@@ -283,7 +264,7 @@ def _refit(name, hypermodel, model, table, train, test, epochs, out, settings):
 
 
 def finish(out, settings, tuner, records, hypermodel, table, train, test, progress):
-    chosen = trials.choose(list(records.values()))
+    chosen = trials.choose(records)
     if not chosen:
         raise RuntimeError(
             "no trial finished: every trial failed (see the messages above)"
@@ -301,7 +282,7 @@ def finish(out, settings, tuner, records, hypermodel, table, train, test, progre
         )
         hp = tuner.oracle.get_trial(record["trial_id"]).hyperparameters
         keras.utils.set_random_seed(settings.seed)
-        model = hypermodel.build(hp)
+        model = hypermodel.build_plain(hp)
         fitted, scores, sparsity = _refit(
             rule, hypermodel, model, table, train, test, record["epochs"], out, settings
         )
@@ -326,9 +307,8 @@ def finish(out, settings, tuner, records, hypermodel, table, train, test, progre
         done[record["trial_id"]] = entry
         if rule == "min":
             joblib.dump(fitted, os.path.join(out, "preprocessor.joblib"))
-    progress.note("cross-validating the unregularized model of the same shape")
     final["models"]["unregularized"] = _baseline(
-        hypermodel, table, train, test, out, settings
+        hypermodel, table, train, test, out, settings, progress
     )
     best = final["models"][settings.rule]
     source = os.path.join(out, best["model"])
@@ -340,24 +320,27 @@ def finish(out, settings, tuner, records, hypermodel, table, train, test, progre
     return final
 
 
-def _baseline(hypermodel, table, train, test, out, settings):
-    splitter = make_splitter(table.task, settings.cv, settings.seed)
-    labels = table.y[train]
-    folds = []
-    for index, (fit_rows, valid_rows) in enumerate(
-        splitter.split(np.zeros(len(train)), labels)
-    ):
-        keras.utils.set_random_seed(settings.seed + 10_000 + index)
-        model = hypermodel.network()
-        history = hypermodel.fit(
-            None,
-            model,
-            fit_rows,
-            validation_data=(valid_rows, None),
-            epochs=settings.epochs,
-        )
-        folds.append(fold_result(history))
-    summary = summarize(folds)
+def _baseline(hypermodel, table, train, test, out, settings, progress):
+    """Cross-validates the unregularized network on the same folds, then refits."""
+    progress.note("cross-validating the unregularized network of the same shape")
+    baseline = _tuner(
+        out,
+        settings,
+        hypermodel.build_unregularized,
+        BASELINE_DIR,
+        "random",
+        1,
+        _Silent(),
+        record=False,
+    )
+    baseline.search(
+        row_column(len(train)),
+        _tuner_target(table, train),
+        epochs=settings.epochs,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+    )
+    [record] = collect(baseline)
     keras.utils.set_random_seed(settings.seed)
     model = hypermodel.network()
     _, scores, sparsity = _refit(
@@ -367,7 +350,7 @@ def _baseline(hypermodel, table, train, test, out, settings):
         table,
         train,
         test,
-        summary["epochs"],
+        record["epochs"],
         out,
         settings,
     )
@@ -378,16 +361,27 @@ def _baseline(hypermodel, table, train, test, out, settings):
         "regularizer": "none",
         "strength": None,
         "dropout": 0.0,
-        "cv_score": summary["score"],
-        "cv_se": summary["score_se"],
-        "cv_accuracy": summary.get("accuracy"),
-        "cv_accuracy_se": summary.get("accuracy_se"),
-        "epochs": summary["epochs"],
+        "cv_score": record["score"],
+        "cv_se": record["score_se"],
+        "cv_accuracy": _finite(record.get("accuracy")),
+        "cv_accuracy_se": _finite(record.get("accuracy_se")),
+        "epochs": int(record["epochs"]),
         "test": scores,
         "sparsity": sparsity,
         "model": "model_unregularized.keras",
         "history": "history_unregularized.csv",
     }
+
+
+class _Silent:
+    def trial_begin(self, trial_id):
+        pass
+
+    def trial_done(self, record):
+        pass
+
+    def fold_done(self):
+        pass
 
 
 def _finite(value):

@@ -98,7 +98,7 @@ def _check_column(series: pd.Series, role: str, source: str) -> None:
             _OWNER,
             "data",
             f"no constant column ({role} {name!r} holds the single value "
-            f"{values.iloc[0]!r}"
+            f"{_plain(values.iloc[0])!r}"
             + ("" if role == "target" else f"; leave it out with --drop {name}")
             + ")",
             source,

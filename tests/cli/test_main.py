@@ -1,0 +1,239 @@
+"""The ``kreg`` command line: usage, bad input, a run, its report, resuming."""
+
+import json
+import os
+import subprocess
+import sys
+
+import joblib
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import kreg.cli.tune
+from kreg.cli.main import main
+
+TINY = ["--trials", "2", "--epochs", "2", "--cv", "2", "--seed", "3"]
+
+
+def _error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["tune", "--help"], ["report", "--help"], ["--version"]]
+)
+def test_help_everywhere(argv, capsys):
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "usage: kreg" in out or out.startswith("kreg ")
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["train"], "invalid choice: 'train'"),
+        (["tune", "--cv", "1"], "argument --cv: expected an integer >= 2, got 1"),
+        (["tune", "--trials", "many"], "argument --trials: expected an integer"),
+        (["tune", "--tuner", "grid"], "argument --tuner: invalid choice: 'grid'"),
+        (["tune", "--test-size", "0.9"], "argument --test-size: expected a fraction"),
+        (["tune", "--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_usage_exits_2(argv, fragment, capsys):
+    assert main(argv) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+BAD_INPUTS = {
+    "no such file": (
+        lambda tmp: [str(tmp / "missing.csv")],
+        "argument `data` of kreg tune: expected an existing CSV file",
+    ),
+    "no such target": (
+        lambda tmp: [_write(tmp, "a.csv", "x,y\n1,2\n3,4\n"), "--target", "price"],
+        "argument `target` of kreg tune: expected a column of",
+    ),
+    "empty file": (
+        lambda tmp: [_write(tmp, "a.csv", "")],
+        "a CSV file with a header and rows (the file is empty)",
+    ),
+    "header only": (
+        lambda tmp: [_write(tmp, "a.csv", "x,y\n")],
+        "a CSV file with rows (it has a header and no rows)",
+    ),
+    "text target for regression": (
+        lambda tmp: [
+            _write(tmp, "a.csv", "x,y\n1,a\n2,b\n3,a\n"),
+            "--target",
+            "y",
+            "--task",
+            "regression",
+        ],
+        "a numeric column for regression (column 'y' holds text such as 'a'",
+    ),
+    "constant column": (
+        lambda tmp: [_write(tmp, "a.csv", "x,k,y\n1,5,0\n2,5,1\n3,5,0\n")],
+        "no constant column (column 'k' holds the single value 5; leave it out "
+        "with --drop k)",
+    ),
+    "constant target": (
+        lambda tmp: [_write(tmp, "a.csv", "x,y\n1,0\n2,0\n3,0\n")],
+        "no constant column (target 'y' holds the single value 0)",
+    ),
+    "NaN-only column": (
+        lambda tmp: [_write(tmp, "a.csv", "x,e,y\n1,,0\n2,,1\n3,,0\n")],
+        "no empty column (column 'e' holds only missing values; leave it out "
+        "with --drop e)",
+    ),
+    "too few rows per class": (
+        lambda tmp: [_write(tmp, "a.csv", "x,y\n1,0\n2,1\n3,0\n4,1\n5,0\n")],
+        "at least 5 rows of each class for 3-fold cross-validation",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_one_line_and_writes_nothing(case, tmp_path, capsys):
+    make_args, message = BAD_INPUTS[case]
+    out = tmp_path / "run"
+    assert main(["tune", *make_args(tmp_path), "--out", str(out)]) == 1
+    lines = _error_lines(capsys.readouterr().err)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("kreg tune: error: Invalid value for argument")
+    assert message in lines[0]
+    assert not out.exists()
+
+
+def test_out_folder_with_other_files_is_refused(tmp_path, sales_csv, capsys):
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["tune", str(sales_csv), "--out", str(out)]) == 2
+    assert "a new or empty folder, or a kreg run folder" in capsys.readouterr().err
+    assert os.listdir(out) == ["notes.txt"]
+
+
+def test_report_on_a_folder_that_is_no_run(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 1
+    assert "expected a kreg run folder" in capsys.readouterr().err
+
+
+def test_bad_input_in_a_subprocess(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "kreg", "tune", str(tmp_path / "nope.csv")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=120,
+    )
+    assert result.returncode == 1
+    errors = [e for e in result.stderr.splitlines() if e.startswith("kreg tune:")]
+    assert errors == [
+        "kreg tune: error: Invalid value for argument `data` of kreg tune: expected "
+        f"an existing CSV file. Received: data={str(tmp_path / 'nope.csv')!r}"
+    ]
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch):
+    out = tmp_path / "run"
+    argv = ["tune", str(churn_csv), *TINY, "--out", str(out)]
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt  # as Ctrl-C after the search
+
+    monkeypatch.setattr(kreg.cli.tune, "finish", interrupt)
+    assert main(argv) == 130
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert "task classification (detected" in err
+    assert "interrupted; run the same command again to resume" in err
+
+    # An interrupted run has a report of the trials done so far.
+    assert main(["report", str(out)]) == 0
+    assert "interrupted run: 2 of 2 trials done" in capsys.readouterr().out
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "interrupted" and report["final"] is None
+    assert (out / "plots" / "score_vs_dropout.png").is_file()
+    assert "**Interrupted**" in (out / "report.md").read_text()
+    first = (out / "search" / "trial_0" / "cv.json").stat().st_mtime_ns
+
+    # The same command resumes: no trial runs again, the run finishes.
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "resuming into" in captured.err
+    assert "best (min)" in captured.out and "unregularized" in captured.out
+    assert (out / "search" / "trial_0" / "cv.json").stat().st_mtime_ns == first
+    for name in (
+        "best_model.keras",
+        "preprocessor.joblib",
+        "trials.csv",
+        "report.json",
+        "report.md",
+        "plots/score_vs_strength.png",
+        "plots/score_vs_dropout.png",
+        "plots/learning_curves.png",
+        "plots/sparsity.png",
+    ):
+        assert (out / name).is_file(), name
+    assert not [n for n in os.listdir(out) if n.startswith(".tmp-")]
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "finished" and report["trials_done"] == 2
+    assert report["data"]["classes"] == ["leave", "pause", "stay"]
+    final = report["final"]["models"]
+    assert set(final) == {"min", "1se", "unregularized"}
+    assert 0 <= final["min"]["test"]["accuracy"] <= 1
+    assert final["min"]["test"]["log_loss"] > 0 and final["min"]["cv_se"] >= 0
+    trials = pd.read_csv(out / "trials.csv")
+    assert len(trials) == 2 and {"fold_1", "fold_2"} <= set(trials.columns)
+    markdown = (out / "report.md").read_text()
+    assert "![CV score against penalty strength](plots/score_vs_strength.png)" in (
+        markdown
+    )
+    assert "| best (1se) |" in markdown
+
+    # The saved model loads with no custom objects; it outputs class probabilities.
+    model = keras.models.load_model(out / "best_model.keras")
+    frame = pd.read_csv(churn_csv).drop(columns="status")
+    x = joblib.load(out / "preprocessor.joblib").transform(frame)
+    probabilities = np.asarray(model(x.astype("float32")))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+    # `kreg report` rebuilds every file from the folder.
+    (out / "report.md").unlink()
+    (out / "plots" / "sparsity.png").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.md").read_text() == markdown
+    assert (out / "plots" / "sparsity.png").is_file()
+
+    # A conflicting setting is bad usage, and changes nothing.
+    assert main(["tune", str(churn_csv), "--target", "plan", "--out", str(out)]) == 2
+    assert "differs: --target 'plan' (the run has None)" in capsys.readouterr().err
+    assert len(pd.read_csv(out / "trials.csv")) == 2
+
+
+@pytest.mark.slow
+def test_regression_predicts_in_target_units(tmp_path, sales_csv, capsys):
+    out = tmp_path / "run"
+    argv = ["tune", str(sales_csv), "--target", "revenue", "--trials", "1"]
+    assert main([*argv, "--cv", "2", "--epochs", "3", "--out", str(out)]) == 0
+    assert "task regression (detected" in capsys.readouterr().err
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["final"]["models"]["min"]["test"]) == {"rmse", "r2"}
+    frame = pd.read_csv(sales_csv)
+    x = joblib.load(out / "preprocessor.joblib").transform(frame)
+    model = keras.models.load_model(out / "best_model.keras")
+    assert model.layers[-1].name == "target_units"
+    prediction = np.asarray(model(x.astype("float32"))).reshape(-1)
+    # Barely trained, so near the training mean: in revenue units, not z-scores.
+    assert abs(prediction.mean() - frame["revenue"].mean()) < frame["revenue"].std()
