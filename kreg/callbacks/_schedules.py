@@ -152,7 +152,9 @@ class ScheduleCallback(Callback):
     ``rate``, ``magnitude``), ``_log_prefix`` and implement :meth:`_discover`.
     The value for epoch ``e`` is set in ``on_epoch_begin(e)`` by assigning the
     property, which assigns the variable: the compiled train function reads
-    the variable at every step, so nothing is recompiled or retraced.
+    the variable at every step, so nothing is recompiled or retraced. With
+    ``per_step=True`` it is set before every step too, at the fractional epoch
+    ``e + step / steps_per_epoch``.
     """
 
     _owner = "ScheduleCallback"
@@ -175,6 +177,7 @@ class ScheduleCallback(Callback):
         restore: bool = True,
         log_key: str | None = None,
         verbose: int = 0,
+        per_step: bool = False,
     ):
         super().__init__()
         owner = self._owner
@@ -188,11 +191,16 @@ class ScheduleCallback(Callback):
             step_size=step_size,
             gamma=gamma,
         )
-        for name, flag in (("relative", relative), ("restore", restore)):
+        for name, flag in (
+            ("relative", relative),
+            ("restore", restore),
+            ("per_step", per_step),
+        ):
             if not isinstance(flag, bool):
                 raise invalid_argument(owner, name, "a bool", flag)
         self.relative = relative
         self.restore = restore
+        self.per_step = per_step
         if log_key is not None and (not isinstance(log_key, str) or not log_key):
             raise invalid_argument(
                 owner, "log_key", "None or a non-empty string", log_key
@@ -213,6 +221,8 @@ class ScheduleCallback(Callback):
         self.targets = []
         self.base_values = []
         self.value = None
+        self._epoch = 0
+        self._steps = None
 
     def on_train_begin(self, logs=None):
         self._reset()
@@ -223,12 +233,23 @@ class ScheduleCallback(Callback):
         self.base_values = [
             float(getattr(t, self._attribute).numpy()) for t in self.targets
         ]
+        if self.per_step:
+            self._steps = (getattr(self, "params", None) or {}).get("steps")
+            if not self._steps:
+                raise ValueError(
+                    f"{self._owner}(per_step=True) needs the number of steps per "
+                    "epoch, which this fit does not know: pass `steps_per_epoch=` "
+                    "to fit, or data of known length."
+                )
 
     def _nothing_found_message(self) -> str:
         return f"{self._owner} found nothing to drive in the model."
 
-    def value_for_epoch(self, epoch: int) -> float:
-        """The schedule's value (a factor if ``relative``) for ``epoch``."""
+    def value_for_epoch(self, epoch: float) -> float:
+        """The schedule's value (a factor if ``relative``) for ``epoch``.
+
+        ``epoch`` is fractional (``e + step / steps``) with ``per_step=True``.
+        """
         return schedule_value(self._owner, self.schedule, epoch)
 
     def _apply(self, value: float) -> None:
@@ -236,12 +257,18 @@ class ScheduleCallback(Callback):
             setattr(target, self._attribute, base * value if self.relative else value)
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
         self.value = self.value_for_epoch(epoch)
         self._apply(self.value)
         if self.verbose > 0:
             print(
                 f"Epoch {epoch + 1}: {self._owner} sets {self.log_key}={self.value:g}"
             )
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.per_step and batch > 0:
+            self.value = self.value_for_epoch(self._epoch + batch / self._steps)
+            self._apply(self.value)
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None and self.value is not None:

@@ -61,6 +61,10 @@ class AugmentationSchedule(ScheduleCallback):
             `True`.
         log_key: the key logged. Defaults to `None`.
         verbose: 1 prints each epoch's value. Defaults to `0`.
+        per_step: also update before every training step, at the fractional
+            epoch ``e + step / steps_per_epoch`` (the paper's curriculum is per
+            step); the value logged is the last step's. Needs a known number
+            of steps per epoch. Defaults to `False`.
 
     Example:
 
@@ -96,6 +100,7 @@ class AugmentationSchedule(ScheduleCallback):
         restore: bool = True,
         log_key: str | None = None,
         verbose: int = 0,
+        per_step: bool = False,
     ):
         super().__init__(
             schedule,
@@ -110,6 +115,7 @@ class AugmentationSchedule(ScheduleCallback):
             restore=restore,
             log_key=log_key,
             verbose=verbose,
+            per_step=per_step,
         )
         owner = self._owner
         if off_epoch is not None and off_last_epochs is not None:

@@ -29,7 +29,8 @@ class DropoutSchedule(ScheduleCallback):
     from 1 towards its final value ``θ̄``,
     ``θ(t) = (1 - θ̄) * exp(-gamma * t) + θ̄``, so the rate is
     ``1 - θ(t) = end * (1 - exp(-gamma * t))`` with ``end = 1 - θ̄``. The
-    paper updates it every step; here ``t`` counts epochs (after ``delay``).
+    paper updates it every step: ``t`` counts epochs (after ``delay``), in
+    fractions of an epoch with ``per_step=True``.
 
     With ``relative=True`` (the default) the value multiplies each layer's
     rate as it was when ``fit`` began (``end=1`` reaches each layer's own
@@ -58,6 +59,10 @@ class DropoutSchedule(ScheduleCallback):
         restore: restore the rates at the end of training. Defaults to `True`.
         log_key: the key logged. Defaults to `None` (see above).
         verbose: 1 prints each epoch's value. Defaults to `0`.
+        per_step: also update before every training step, at the fractional
+            epoch ``e + step / steps_per_epoch`` (the paper's curriculum is per
+            step); the value logged is the last step's. Needs a known number
+            of steps per epoch. Defaults to `False`.
 
     Example:
 
@@ -94,6 +99,7 @@ class DropoutSchedule(ScheduleCallback):
         restore: bool = True,
         log_key: str | None = None,
         verbose: int = 0,
+        per_step: bool = False,
     ):
         super().__init__(
             schedule,
@@ -108,6 +114,7 @@ class DropoutSchedule(ScheduleCallback):
             restore=restore,
             log_key=log_key,
             verbose=verbose,
+            per_step=per_step,
         )
 
     def _check_targets(self, targets) -> list:

@@ -68,6 +68,10 @@ class RegularizationSchedule(ScheduleCallback):
             `True`.
         log_key: the key logged. Defaults to `None` (see above).
         verbose: 1 prints each epoch's value. Defaults to `0`.
+        per_step: also update before every training step, at the fractional
+            epoch ``e + step / steps_per_epoch`` (the paper's curriculum is per
+            step); the value logged is the last step's. Needs a known number
+            of steps per epoch. Defaults to `False`.
 
     Example:
 
@@ -100,6 +104,7 @@ class RegularizationSchedule(ScheduleCallback):
         restore: bool = True,
         log_key: str | None = None,
         verbose: int = 0,
+        per_step: bool = False,
     ):
         super().__init__(
             schedule,
@@ -114,6 +119,7 @@ class RegularizationSchedule(ScheduleCallback):
             restore=restore,
             log_key=log_key,
             verbose=verbose,
+            per_step=per_step,
         )
 
     def _check_targets(self, targets) -> list:

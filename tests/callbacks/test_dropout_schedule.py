@@ -133,3 +133,28 @@ def test_a_rate_out_of_range_raises_the_layer_error():
         model.fit(
             X, Y, epochs=1, verbose=0, callbacks=[DropoutSchedule("constant", end=2.0)]
         )
+
+
+def test_per_step_updates_within_the_epoch():
+    shrink = Shrink(0.0)
+    model = frozen_model(shrink)
+    schedule = DropoutSchedule(lambda t: t / 4, relative=False, per_step=True)
+    history = model.fit(X, Y, epochs=2, batch_size=4, verbose=0, callbacks=[schedule])
+    # 4 steps per epoch: rate t / 4 at t = epoch + step / 4; loss 16 (1 - rate)^2.
+    for epoch in range(2):
+        rates = [(epoch + step / 4) / 4 for step in range(4)]
+        expected = np.mean([16 * (1 - r) ** 2 for r in rates])
+        assert history.history["loss"][epoch] == pytest.approx(expected, rel=1e-5)
+    assert history.history["dropout_rate"] == [0.1875, 0.4375]  # last step's
+
+
+def test_per_step_needs_a_known_number_of_steps():
+    import tensorflow as tf
+
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((X, Y)).filter(lambda x, y: True).batch(4)
+    )
+    model = frozen_model(Shrink(0.1))
+    schedule = DropoutSchedule("constant", per_step=True)
+    with pytest.raises(ValueError, match="needs the number of steps per epoch"):
+        model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=[schedule])
