@@ -207,7 +207,12 @@ class ScheduleCallback(Callback):
             )
         default_key = self._log_prefix + ("_scale" if relative else "")
         self.log_key = default_key if log_key is None else log_key
-        self.verbose = check_int(verbose, "verbose", owner, low=0)
+        self.verbose = check_int(
+            int(verbose) if isinstance(verbose, bool) else verbose,
+            "verbose",
+            owner,
+            low=0,
+        )
         self._given = None if targets is None else self._check_targets(targets)
         self._reset()
 

@@ -127,7 +127,12 @@ class EarlyStopping(Callback):
             raise invalid_argument(name, "monitor", "a non-empty string", monitor)
         self.monitor = monitor
         self.min_delta = check_float(min_delta, "min_delta", name, low=0.0)
-        self.verbose = check_int(verbose, "verbose", name, low=0)
+        self.verbose = check_int(
+            int(verbose) if isinstance(verbose, bool) else verbose,
+            "verbose",
+            name,
+            low=0,
+        )
         self.mode = check_choice(mode, "mode", name, ("auto", "min", "max"))
         self.baseline = (
             None if baseline is None else check_float(baseline, "baseline", name)

@@ -127,7 +127,12 @@ class SWA(Callback):
                 learning_rate, "learning_rate", owner, low=0.0, low_inclusive=False
             )
         )
-        self.verbose = check_int(verbose, "verbose", owner, low=0)
+        self.verbose = check_int(
+            int(verbose) if isinstance(verbose, bool) else verbose,
+            "verbose",
+            owner,
+            low=0,
+        )
         self._reset()
 
     def _reset(self) -> None:

@@ -235,3 +235,13 @@ def test_restores_best_weights_in_a_real_fit():
     assert stop.stopped_epoch == stop.best_epoch + 2
     for actual, expected in zip(model.get_weights(), snapshots[stop.best_epoch]):
         np.testing.assert_array_equal(actual, expected)
+
+
+def test_verbose_reports_the_reason_and_the_restore(capsys):
+    drive(
+        EarlyStopping(gl_alpha=5.0, verbose=True, restore_best_weights=True),
+        [1.0, 0.8, 0.82, 0.85],
+    )
+    out = capsys.readouterr().out
+    assert "Epoch 4: early stopping (gl)" in out
+    assert "Restoring model weights from the end of the best epoch: 2." in out

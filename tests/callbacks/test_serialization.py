@@ -146,6 +146,7 @@ BAD_ARGUMENTS = [
         "EarlyStopping",
     ),
     (lambda: callbacks.EarlyStopping(monitor=""), "monitor", "", "EarlyStopping"),
+    (lambda: callbacks.EarlyStopping(verbose=-1), "verbose", -1, "EarlyStopping"),
     (
         lambda: callbacks.RegularizationSchedule("triangle"),
         "schedule",
