@@ -117,12 +117,14 @@ def test_relative_scales_each_regularizer_and_absolute_sets_them():
 def test_finds_regularizers_added_by_regularize_and_in_nested_models():
     inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)], name="inner")
     model = keras.Sequential([keras.Input((4,)), inner, keras.layers.Dense(1)])
-    reg = kreg.regularizers.L1(0.1)
-    kreg.regularize(model, kernel=reg)
+    kreg.regularize(model, kernel=kreg.regularizers.L1(0.1), share=False)
     model.compile("sgd", "mse")
     schedule = RegularizationSchedule("constant", end=0.5)
     model.fit(X, Y, epochs=1, verbose=0, callbacks=[schedule])
-    assert schedule.targets == [reg]
+    inner_reg = inner.layers[0].kernel.regularizer
+    outer_reg = model.layers[-1].kernel.regularizer
+    assert inner_reg is not outer_reg
+    assert schedule.targets == [inner_reg, outer_reg]
 
 
 def test_explicit_regularizers_are_driven_and_kept_by_deepcopy():
