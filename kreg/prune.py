@@ -418,6 +418,7 @@ def relax(
     *,
     optimizer=None,
     loss=None,
+    metrics=None,
     epochs: int = 10,
     **fit_kwargs,
 ) -> keras.Model:
@@ -442,6 +443,7 @@ def relax(
         y: training targets. Defaults to `None`.
         optimizer: the optimizer of the refit. Defaults to `None` (see above).
         loss: the loss of the refit. Defaults to `None` (the model's).
+        metrics: metrics to compile with. Defaults to `None` (none).
         epochs: epochs of the refit. Defaults to `10`.
         **fit_kwargs: passed to ``fit`` (``batch_size``, ``validation_data``,
             ``callbacks``, ``verbose``, ...).
@@ -505,7 +507,7 @@ def relax(
             value = variable.numpy()
             masked.append((variable, variable.constraint))
             variable.constraint = _KeepZeros(value != 0, variable.constraint)
-    relaxed.compile(optimizer=optimizer, loss=loss)
+    relaxed.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     try:
         relaxed.fit(x, y, epochs=epochs, **fit_kwargs)
     finally:
