@@ -8,6 +8,17 @@ from kreg.callbacks._base import Callback
 
 SHAPES = ("constant", "linear", "warmup", "cosine", "step", "exponential", "curriculum")
 
+# The parameters each shape reads; any other one given is a mistake, not ignored.
+_PARAMETERS = {
+    "constant": {"end"},
+    "linear": {"start", "end", "epochs", "delay"},
+    "cosine": {"start", "end", "epochs", "delay"},
+    "warmup": {"start", "end", "epochs", "delay"},
+    "step": {"start", "step_size", "gamma", "delay"},
+    "exponential": {"start", "gamma", "delay"},
+    "curriculum": {"end", "gamma", "delay"},
+}
+
 
 class Shape:
     """A schedule shape: ``shape(epoch) -> float``, validated and printable.
@@ -33,6 +44,19 @@ class Shape:
         gamma: float | None,
     ):
         check_choice(shape, "schedule", owner, SHAPES)
+        given = {
+            "start": start,
+            "end": end,
+            "epochs": epochs,
+            "delay": delay or None,
+            "step_size": step_size,
+            "gamma": gamma,
+        }
+        for name, value in given.items():
+            if value is not None and name not in _PARAMETERS[shape]:
+                raise invalid_argument(
+                    owner, name, f"unset for schedule {shape!r}", value
+                )
         self.shape = shape
         self.delay = check_int(delay, "delay", owner, low=0)
         default_start = 0.0 if shape in ("warmup", "curriculum") else 1.0

@@ -166,6 +166,12 @@ BAD_ARGUMENTS = [
         "RegularizationSchedule",
     ),
     (
+        lambda: callbacks.RegularizationSchedule("step", step_size=2, epochs=5),
+        "epochs",
+        5,
+        "RegularizationSchedule",
+    ),
+    (
         lambda: callbacks.RegularizationSchedule("linear", epochs=0),
         "epochs",
         0,
