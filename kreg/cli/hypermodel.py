@@ -76,7 +76,12 @@ class TabularHyperModel(keras_tuner.HyperModel):
         return self.network(model_class=FoldModel)
 
     def network(
-        self, regularizer=None, dropout_rate: float = 0.0, *, model_class=keras.Model
+        self,
+        regularizer=None,
+        dropout_rate: float = 0.0,
+        *,
+        model_class=keras.Model,
+        first_layer_only: bool = False,
     ) -> keras.Model:
         model = build_network(
             self.width,
@@ -85,6 +90,7 @@ class TabularHyperModel(keras_tuner.HyperModel):
             regularizer=regularizer,
             dropout_rate=dropout_rate,
             model_class=model_class,
+            first_layer_only=first_layer_only,
         )
         if model_class is FoldModel:
             model._kreg_source = self

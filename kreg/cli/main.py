@@ -206,7 +206,9 @@ def _print_result(folder: str, report: dict) -> None:
     out = sys.stdout
     final = report["final"]
     if final is not None:
-        out.write("\n" + text_table(final_table(final, report["data"]["task"])) + "\n")
+        path = bool(report["settings"].get("path"))
+        table = final_table(final, report["data"]["task"], path)
+        out.write("\n" + text_table(table) + "\n")
     else:
         planned = report["trials_planned"]
         out.write(

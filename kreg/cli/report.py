@@ -12,6 +12,7 @@ import pandas as pd
 
 from kreg._validation import invalid_argument
 from kreg.cli import plots, store, trials
+from kreg.cli.path import VALIDATION_SHARE
 
 _LABELS = {"classification": "log loss", "regression": "MSE (standardized target)"}
 _MODEL_NAMES = {
@@ -32,14 +33,19 @@ def _fmt(value, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
-def final_table(final: dict, task: str) -> list[list[str]]:
-    """Rows of the final table: model, settings, CV score ± se, test scores."""
+def final_table(final: dict, task: str, path: bool = False) -> list[list[str]]:
+    """Rows of the final table: model, settings, CV score ± se, test scores.
+
+    With ``path`` the min and 1se scores come from the path's validation
+    split (the unregularized row is still cross-validated).
+    """
     label = score_label(task)
+    cv = "validation (λ path) / CV" if path else "CV"
     if task == "classification":
         header = [
             "model",
             "settings",
-            f"CV {label} ± se",
+            f"{cv} {label} ± se",
             "CV accuracy",
             f"test {label}",
             "test accuracy",
@@ -49,7 +55,7 @@ def final_table(final: dict, task: str) -> list[list[str]]:
         header = [
             "model",
             "settings",
-            f"CV {label} ± se",
+            f"{cv} {label} ± se",
             "test RMSE",
             "test R²",
             "epochs",
@@ -146,7 +152,8 @@ def build_report(folder: str) -> dict:
         histories = {}
         for key in ("min", "1se", "unregularized"):
             entry = final["models"].get(key)
-            path = os.path.join(folder, entry["history"]) if entry else None
+            history = entry.get("history") if entry else None
+            path = os.path.join(folder, history) if history else None
             if path and os.path.exists(path):
                 histories[key] = pd.read_csv(path)
         if histories:
@@ -159,14 +166,21 @@ def build_report(folder: str) -> dict:
             os.path.join(plots_dir, "sparsity.png"),
         )
         made.append("sparsity.png")
+    if os.path.exists(os.path.join(plots_dir, "path.png")):
+        made.append("path.png")
     finished = final is not None
+    path_share = round(VALIDATION_SHARE * 100)
     planned = None if settings["tuner"] == "hyperband" else settings["trials"]
     report = {
         "status": "finished" if finished else "interrupted",
         "data": data,
         "settings": settings,
-        "objective": f"CV {label} (validation data loss, no penalty), mean over "
-        f"{settings['cv']} folds",
+        "objective": (
+            f"validation {label} (no penalty) on {path_share}% of the training rows"
+            if settings.get("path")
+            else f"CV {label} (validation data loss, no penalty), mean over "
+            f"{settings['cv']} folds"
+        ),
         "trials_done": len(records),
         "trials_planned": planned,
         "choice": {
@@ -211,7 +225,9 @@ def _markdown(report: dict, records: list[dict]) -> str:
         f"- features: {len(data.get('numeric_columns', []))} numeric (median-imputed, "
         f"standardized), {len(data.get('categorical_columns', []))} categorical "
         "(one-hot); fitted inside each fold",
-        f"- search: {settings['tuner']}, {report['trials_done']} trials, up to "
+        f"- search: {'the λ path' if settings.get('path') else settings['tuner']}, "
+        f"{report['trials_done']} {'strengths' if settings.get('path') else 'trials'}"
+        ", up to "
         f"{settings['epochs']} epochs per fit with early stopping on the "
         f"validation data loss, seed {settings['seed']}",
         f"- objective: {report['objective']}",
@@ -222,7 +238,7 @@ def _markdown(report: dict, records: list[dict]) -> str:
         lines += [
             "## Result",
             "",
-            markdown_table(final_table(final, task)),
+            markdown_table(final_table(final, task, bool(settings.get("path")))),
             "",
             "*min*: the lowest mean CV score. *1se*: the most regularized trial "
             "within one standard error of it. *unregularized*: the same network "
@@ -247,6 +263,7 @@ def _markdown(report: dict, records: list[dict]) -> str:
         "score_vs_dropout.png": "CV score against dropout",
         "learning_curves.png": "Learning curves: data loss and penalty apart",
         "sparsity.png": "Sparsity per layer",
+        "path.png": "The λ path: validation data loss and sparsity against λ",
     }
     if report["plots"]:
         lines += ["## Plots", ""]

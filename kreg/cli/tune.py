@@ -8,18 +8,18 @@ import time
 import joblib
 import keras
 import numpy as np
-import pandas as pd
 from sklearn.model_selection import train_test_split
 
 import kreg
 from kreg._validation import invalid_argument
 from kreg.cli import store, trials
+from kreg.cli.evaluation import refit
 from kreg.cli.hypermodel import TabularHyperModel, row_column
+from kreg.cli.path import run_path
 from kreg.cli.progress import Progress
 from kreg.cli.report import build_report, score_label
 from kreg.cli.search import PATIENCE, FoldProgress, RunTuner, collect
 from kreg.cli.settings import Settings
-from kreg.cli.sparsity import layer_sparsity
 from kreg.data import EXAMPLE_TARGET, load_example, load_table
 
 _OWNER = "kreg tune"
@@ -201,68 +201,6 @@ def _tuner_target(table, train):
 
 
 # -- after the search ---------------------------------------------------------
-def _test_scores(table, model, x_test, test, scale) -> dict:
-    # A direct call, not predict(): no tf.function retraced per new model.
-    prediction = np.asarray(model(x_test, training=False))
-    y = table.y[test]
-    if table.task == "regression":
-        prediction = prediction.reshape(-1) * scale[1] + scale[0]
-        residual = y - prediction
-        total = np.sum((y - y.mean()) ** 2)
-        return {
-            "rmse": float(np.sqrt(np.mean(residual**2))),
-            "r2": float(1 - np.sum(residual**2) / total) if total > 0 else math.nan,
-        }
-    if prediction.shape[-1] == 1:
-        p1 = np.clip(prediction.reshape(-1), 1e-7, 1 - 1e-7)
-        probabilities = np.stack([1 - p1, p1], axis=1)
-    else:
-        probabilities = np.clip(prediction, 1e-7, 1.0)
-    picked = probabilities[np.arange(len(y)), y]
-    return {
-        "log_loss": float(-np.mean(np.log(picked))),
-        "accuracy": float(np.mean(probabilities.argmax(axis=1) == y)),
-    }
-
-
-def _export(model, scale):
-    """The model to save: for regression, outputs back in the target's units."""
-    if scale is None:
-        return model
-    outputs = keras.layers.Rescaling(scale[1], offset=scale[0], name="target_units")(
-        model.output
-    )
-    return keras.Model(model.input, outputs, name=model.name)
-
-
-def _refit(name, hypermodel, model, table, train, test, epochs, out, settings):
-    """Fits on every training row for the CV epoch count; the test set watched."""
-    fitted, scale, [(x, y), (x_test, y_test)] = hypermodel.prepare(
-        np.arange(len(train)),
-        test,
-        features=table.features,
-        y=table.y,
-    )
-    history = model.fit(
-        x,
-        y,
-        validation_data=(x_test, y_test),
-        epochs=max(int(epochs), 1),
-        batch_size=32,
-        verbose=0,
-    )
-    logs = pd.DataFrame(history.history)
-    logs.insert(0, "epoch", np.arange(1, len(logs) + 1))
-    logs["penalty"] = logs["loss"] - logs["data_loss"]
-    store.write_csv(os.path.join(out, f"history_{name}.csv"), logs)
-    scores = _test_scores(table, model, x_test, test, scale)
-    exported = _export(model, scale)
-    path = os.path.join(out, f"model_{name}.keras")
-    with store.atomic_path(path) as temporary:
-        exported.save(temporary)
-    return fitted, scores, layer_sparsity(model)
-
-
 def finish(out, settings, tuner, records, hypermodel, table, train, test, progress):
     chosen = trials.choose(records)
     if not chosen:
@@ -283,8 +221,8 @@ def finish(out, settings, tuner, records, hypermodel, table, train, test, progre
         hp = tuner.oracle.get_trial(record["trial_id"]).hyperparameters
         keras.utils.set_random_seed(settings.seed)
         model = hypermodel.build_plain(hp)
-        fitted, scores, sparsity = _refit(
-            rule, hypermodel, model, table, train, test, record["epochs"], out, settings
+        fitted, scores, sparsity = refit(
+            rule, hypermodel, model, table, train, test, record["epochs"], out
         )
         entry = {
             "rule": rule,
@@ -307,6 +245,11 @@ def finish(out, settings, tuner, records, hypermodel, table, train, test, progre
         done[record["trial_id"]] = entry
         if rule == "min":
             joblib.dump(fitted, os.path.join(out, "preprocessor.joblib"))
+    return complete(out, settings, final, hypermodel, table, train, test, progress)
+
+
+def complete(out, settings, final, hypermodel, table, train, test, progress):
+    """Adds the unregularized baseline, copies the best model, writes final.json."""
     final["models"]["unregularized"] = _baseline(
         hypermodel, table, train, test, out, settings, progress
     )
@@ -343,7 +286,7 @@ def _baseline(hypermodel, table, train, test, out, settings, progress):
     [record] = collect(baseline)
     keras.utils.set_random_seed(settings.seed)
     model = hypermodel.network()
-    _, scores, sparsity = _refit(
+    _, scores, sparsity = refit(
         "unregularized",
         hypermodel,
         model,
@@ -352,7 +295,6 @@ def _baseline(hypermodel, table, train, test, out, settings, progress):
         test,
         record["epochs"],
         out,
-        settings,
     )
     return {
         "rule": "unregularized",
@@ -431,8 +373,17 @@ def tune(settings: Settings, out: str | None, given: set[str], stream) -> str:
     )
     total = None if settings.tuner == "hyperband" else settings.trials
     progress = Progress(total, settings.cv, score_label(table.task), stream)
-    tuner, records = run_search(out, settings, hypermodel, table, train, progress)
-    finish(out, settings, tuner, records, hypermodel, table, train, test, progress)
+    if settings.path:
+        progress = Progress(
+            settings.trials, 1, "val " + score_label(table.task), stream
+        )
+        os.makedirs(os.path.join(out, store.PLOTS_DIR), exist_ok=True)
+        models = run_path(out, settings, hypermodel, table, train, test, progress)
+        final = {"metric": score_label(table.task), "models": models}
+        complete(out, settings, final, hypermodel, table, train, test, progress)
+    else:
+        tuner, records = run_search(out, settings, hypermodel, table, train, progress)
+        finish(out, settings, tuner, records, hypermodel, table, train, test, progress)
     _write_run(out, settings, "finished", seconds=round(time.time() - started, 1))
     build_report(out)
     return out
@@ -449,8 +400,12 @@ def _say(stream, table, settings, train, test, out, resumed):
         f"categorical), target {table.target_name!r}, task {task}",
         f"split: {len(train)} rows for {settings.cv}-fold cross-validation, "
         f"{len(test)} held out for the test score",
-        f"search: {settings.tuner}, "
-        + (f"{settings.trials} trials, " if settings.tuner != "hyperband" else "")
+        (
+            f"search: the λ path, {settings.trials} strengths, "
+            if settings.path
+            else f"search: {settings.tuner}, "
+            + (f"{settings.trials} trials, " if settings.tuner != "hyperband" else "")
+        )
         + f"up to {settings.epochs} epochs per fit, seed {settings.seed}",
     ]
     if table.dropped_rows:

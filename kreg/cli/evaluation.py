@@ -1,0 +1,77 @@
+"""Scoring a fitted network on the held-out rows, and saving it."""
+
+import math
+import os
+
+import keras
+import numpy as np
+import pandas as pd
+
+from kreg.cli import store
+from kreg.cli.sparsity import layer_sparsity
+
+
+def held_out_scores(table, model, x_test, test, scale) -> dict:
+    """Test scores: log loss and accuracy, or RMSE and R² in the target's units."""
+    # A direct call, not predict(): no tf.function retraced per new model.
+    prediction = np.asarray(model(x_test, training=False))
+    y = table.y[test]
+    if table.task == "regression":
+        prediction = prediction.reshape(-1) * scale[1] + scale[0]
+        residual = y - prediction
+        total = np.sum((y - y.mean()) ** 2)
+        return {
+            "rmse": float(np.sqrt(np.mean(residual**2))),
+            "r2": float(1 - np.sum(residual**2) / total) if total > 0 else math.nan,
+        }
+    if prediction.shape[-1] == 1:
+        p1 = np.clip(prediction.reshape(-1), 1e-7, 1 - 1e-7)
+        probabilities = np.stack([1 - p1, p1], axis=1)
+    else:
+        probabilities = np.clip(prediction, 1e-7, 1.0)
+    picked = probabilities[np.arange(len(y)), y]
+    return {
+        "log_loss": float(-np.mean(np.log(picked))),
+        "accuracy": float(np.mean(probabilities.argmax(axis=1) == y)),
+    }
+
+
+def export(model, scale):
+    """The model to save: for regression, outputs back in the target's units."""
+    if scale is None:
+        return model
+    outputs = keras.layers.Rescaling(scale[1], offset=scale[0], name="target_units")(
+        model.output
+    )
+    return keras.Model(model.input, outputs, name=model.name)
+
+
+def refit(name, hypermodel, model, table, train, test, epochs, out):
+    """Fits on every training row for the CV epoch count; the test set watched."""
+    fitted, scale, [(x, y), (x_test, y_test)] = hypermodel.prepare(
+        np.arange(len(train)),
+        test,
+        features=table.features,
+        y=table.y,
+    )
+    history = model.fit(
+        x,
+        y,
+        validation_data=(x_test, y_test),
+        epochs=max(int(epochs), 1),
+        batch_size=32,
+        verbose=0,
+    )
+    logs = pd.DataFrame(history.history)
+    logs.insert(0, "epoch", np.arange(1, len(logs) + 1))
+    logs["penalty"] = logs["loss"] - logs["data_loss"]
+    store.write_csv(os.path.join(out, f"history_{name}.csv"), logs)
+    scores = held_out_scores(table, model, x_test, test, scale)
+    save_model(model, scale, os.path.join(out, f"model_{name}.keras"))
+    return fitted, scores, layer_sparsity(model)
+
+
+def save_model(model, scale, path: str) -> None:
+    """Saves the exported model to ``path`` (atomically)."""
+    with store.atomic_path(path) as temporary:
+        export(model, scale).save(temporary)

@@ -1,0 +1,107 @@
+"""``kreg tune --path``: the λ path of a group lasso over the input features.
+
+``kreg.tuning.regularization_path`` fits the network from λ_max (every input
+switched off) down to λ_max / 1000, warm-started, on part of the training
+rows, and scores each λ on the rest. The preprocessing is fitted on the
+fitting part only. Each strength becomes one row of ``trials.csv``.
+"""
+
+import math
+import os
+
+import joblib
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from kreg import regularizers, tuning
+from kreg.cli import store, trials
+from kreg.cli.evaluation import held_out_scores, save_model
+from kreg.cli.search import PATIENCE, write_trials
+from kreg.cli.sparsity import layer_sparsity
+
+#: Share of the training rows the path is scored on.
+VALIDATION_SHARE = 0.25
+
+KIND = "group_lasso"
+
+
+def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
+    """Fits the path; writes ``trials.csv``; returns the ``min``/``1se`` entries."""
+    rows = np.arange(len(train))
+    stratify = table.y[train] if table.task == "classification" else None
+    fit_rows, val_rows = train_test_split(
+        rows,
+        test_size=VALIDATION_SHARE,
+        random_state=settings.seed,
+        stratify=stratify,
+    )
+    fitted, scale, [(x, y), (x_val, y_val), (x_test, _)] = hypermodel.prepare(
+        fit_rows, train[val_rows], test, features=table.features, y=table.y
+    )
+    progress.note(
+        f"fitting the λ path: {settings.trials} strengths of {KIND} on the input "
+        f"features, {len(fit_rows)} rows to fit, {len(val_rows)} to score"
+    )
+
+    def build(regularizer):
+        return hypermodel.network(regularizer, first_layer_only=True)
+
+    path = tuning.regularization_path(
+        build,
+        x,
+        y,
+        regularizer=KIND,
+        n_strengths=settings.trials,
+        validation_data=(x_val, y_val),
+        epochs=settings.epochs,
+        patience=PATIENCE,
+        seed=settings.seed,
+    )
+    records = []
+    for index, strength in enumerate(path.strengths):
+        values = {
+            "regularizer_on": True,
+            "regularizer_kind": KIND,
+            "regularizer_strength": float(strength),
+            "dropout_rate": 0.0,
+        }
+        result = {
+            "score": float(path.val_data_loss[index]),
+            "score_se": float(path.val_standard_error[index]),
+            "epochs": int(path.epochs[index]),
+            # The 1se rule's "most regularized" is the largest λ.
+            "level": math.log(float(strength)),
+        }
+        record = trials.make_record(f"{index:02d}", values, result)
+        records.append(record)
+        progress.trial_done(record)
+    write_trials(out, records)
+    path.plot(os.path.join(out, store.PLOTS_DIR, "path.png"))
+    joblib.dump(fitted, os.path.join(out, "preprocessor.joblib"))
+    models = {}
+    for rule in ("min", "1se"):
+        index = path.best(rule)
+        strength = float(path.strengths[index])
+        model = build(regularizers.GroupLasso(strength, groups="inputs"))
+        model.set_weights(path.weights[index])
+        record = records[index]
+        models[rule] = {
+            "rule": rule,
+            "trial_id": record["trial_id"],
+            "settings": record["settings"],
+            "regularizer": KIND,
+            "strength": strength,
+            "dropout": 0.0,
+            "cv_score": record["score"],
+            "cv_se": record["score_se"],
+            "cv_accuracy": None,
+            "cv_accuracy_se": None,
+            "epochs": record["epochs"],
+            "test": held_out_scores(table, model, x_test, test, scale),
+            "sparsity": layer_sparsity(model),
+            "active_inputs": int(path.active_inputs[index]),
+            "model": f"model_{rule}.keras",
+            "history": None,
+        }
+        save_model(model, scale, os.path.join(out, f"model_{rule}.keras"))
+    return models
