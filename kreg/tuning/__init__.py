@@ -1,6 +1,7 @@
 """Tuning how much to regularize: search spaces, cross-validation, the λ path."""
 
 from kreg.tuning.hypermodel import HyperModel
+from kreg.tuning.path import RegularizationPath, regularization_path
 from kreg.tuning.search_space import (
     augmentation_strength,
     dropout_rate,
@@ -13,10 +14,12 @@ from kreg.tuning.tuner import Tuner
 
 __all__ = [
     "HyperModel",
+    "RegularizationPath",
     "Tuner",
     "augmentation_strength",
     "dropout_rate",
     "regularization_level",
+    "regularization_path",
     "regularizer",
     "select",
     "standard_error",

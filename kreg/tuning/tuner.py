@@ -348,6 +348,7 @@ class Tuner(keras_tuner.Tuner):
             "epochs": best_epochs,
             "epochs_run": [f["epochs_run"] for f in folds],
             "hyperparameters": hp.values,
+            "tuner_id": self.tuner_id,
         }
         _write_json(os.path.join(trial_dir, "cv.json"), summary)
         metrics = {name: mean, f"{name}_se": se, "epochs": float(np.mean(best_epochs))}

@@ -1,0 +1,681 @@
+"""The regularization path: λ from λ_max down, warm-started, as glmnet fits it."""
+
+import copy
+import dataclasses
+import gc
+import time
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kreg import regularizers
+from kreg._validation import check_choice, check_float, check_int, invalid_argument
+from kreg.callbacks import EarlyStopping
+from kreg.metrics import DataLoss
+from kreg.ops.penalties import group_axes
+from kreg.penalty import penalty
+from kreg.tuning import cross_validation, selection
+
+_KINDS = {
+    "l1": regularizers.L1,
+    "l2": regularizers.L2,
+    "elastic_net": regularizers.ElasticNet,
+    "group_lasso": lambda strength: regularizers.GroupLasso(strength, groups="inputs"),
+    "sparse_group_lasso": lambda strength: regularizers.SparseGroupLasso(
+        strength, groups="inputs"
+    ),
+}
+
+# glmnet's stand-in l1 ratio when the penalty has no L1 part (ridge).
+_RIDGE_RATIO = 1e-3
+
+
+@dataclasses.dataclass
+class RegularizationPath:
+    """The fits along a path of strengths, strongest first.
+
+    Attributes:
+        strengths: the strengths λ, decreasing.
+        train_data_loss: data loss (no penalty) on the training part, per λ.
+        val_data_loss: data loss on the validation data, per λ.
+        val_standard_error: standard error of ``val_data_loss`` over the
+            validation samples (``std(ddof=1) / sqrt(n)``), per λ.
+        penalty: the weight penalty ``kreg.penalty(model).total``, per λ.
+        sparsity: fraction of the penalized weights that are exactly 0
+            (``|w| <= sparsity_tol``), per λ.
+        active_inputs: input features (rows of the penalized first-layer
+            kernel) with a non-zero weight, per λ.
+        epochs: epochs trained at each λ.
+        seconds: wall time of each λ's fit.
+        max_strength: λ_max, the first strength of the path.
+        warm_start: whether each fit started from the previous solution.
+        model: the model after the last (weakest) fit.
+        weights: the model's weights at each λ (``model.set_weights(w)``).
+    """
+
+    strengths: np.ndarray
+    train_data_loss: np.ndarray
+    val_data_loss: np.ndarray
+    val_standard_error: np.ndarray
+    penalty: np.ndarray
+    sparsity: np.ndarray
+    active_inputs: np.ndarray
+    epochs: np.ndarray
+    seconds: np.ndarray
+    max_strength: float
+    warm_start: bool
+    model: keras.Model | None = dataclasses.field(default=None, repr=False)
+    weights: list = dataclasses.field(default_factory=list, repr=False)
+    regularizer: keras.regularizers.Regularizer | None = dataclasses.field(
+        default=None, repr=False
+    )
+
+    def best(self, rule: str = "min") -> int:
+        """Index of the chosen strength: lowest validation data loss (`"min"`)
+        or the largest λ within one standard error of it (`"1se"`)."""
+        rule = check_choice(rule, "rule", "RegularizationPath.best", selection.RULES)
+        return selection.select(
+            self.val_data_loss,
+            self.val_standard_error,
+            np.log(self.strengths),
+            rule=rule,
+        )
+
+    def best_strength(self, rule: str = "min") -> float:
+        """The chosen strength (see :meth:`best`)."""
+        return float(self.strengths[self.best(rule)])
+
+    def best_model(self, rule: str = "min") -> keras.Model:
+        """The path's model with the weights fitted at the chosen strength."""
+        if self.model is None or not self.weights:
+            raise ValueError("This path kept no model (keep_weights=False).")
+        index = self.best(rule)
+        self.model.set_weights(self.weights[index])
+        if self.regularizer is not None:
+            self.regularizer.strength = float(self.strengths[index])
+        return self.model
+
+    @property
+    def results(self) -> list[dict]:
+        """One dict per strength, strongest first."""
+        keys = (
+            "strengths",
+            "train_data_loss",
+            "val_data_loss",
+            "val_standard_error",
+            "penalty",
+            "sparsity",
+            "active_inputs",
+            "epochs",
+            "seconds",
+        )
+        return [
+            {
+                key.removesuffix("s") if key == "strengths" else key: _py(
+                    getattr(self, key)[i]
+                )
+                for key in keys
+            }
+            for i in range(len(self.strengths))
+        ]
+
+    def plot(self, path: str, *, title: str | None = None) -> str:
+        """Writes a PNG of validation data loss and sparsity against λ.
+
+        Needs matplotlib (``pip install kreg[plots]``). Returns ``path``.
+        """
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        ax.errorbar(
+            self.strengths,
+            self.val_data_loss,
+            yerr=self.val_standard_error,
+            fmt="o-",
+            color="tab:red",
+            ms=3,
+            capsize=2,
+            label="validation data loss",
+        )
+        ax.plot(
+            self.strengths,
+            self.train_data_loss,
+            "--",
+            color="tab:gray",
+            label="training data loss",
+        )
+        ax.set_xscale("log")
+        ax.set_xlabel("strength λ")
+        ax.set_ylabel("data loss")
+        for rule, style in (("min", ":"), ("1se", "-.")):
+            ax.axvline(
+                self.best_strength(rule), color="k", ls=style, lw=1, label=f"λ {rule}"
+            )
+        twin = ax.twinx()
+        twin.plot(
+            self.strengths,
+            self.sparsity,
+            "s-",
+            color="tab:blue",
+            ms=3,
+            label="sparsity",
+        )
+        twin.set_ylabel("sparsity (fraction of zero weights)")
+        twin.set_ylim(-0.02, 1.02)
+        lines = ax.get_legend_handles_labels()
+        more = twin.get_legend_handles_labels()
+        ax.legend(lines[0] + more[0], lines[1] + more[1], loc="best", fontsize=8)
+        ax.set_title(title or "Regularization path")
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return path
+
+
+def regularization_path(
+    build: Callable[[keras.regularizers.Regularizer], keras.Model],
+    x,
+    y,
+    *,
+    regularizer="l1",
+    n_strengths: int = 20,
+    min_ratio: float = 1e-3,
+    strengths=None,
+    max_strength: float | None = None,
+    validation_data=None,
+    validation_split: float = 0.2,
+    loss=None,
+    optimizer=None,
+    epochs: int = 100,
+    batch_size: int = 32,
+    patience: int = 5,
+    min_delta: float = 1e-3,
+    warm_start: bool = True,
+    sparsity_tol: float = 0.0,
+    keep_weights: bool = True,
+    seed: int = 0,
+    verbose=0,
+) -> RegularizationPath:
+    """Fits a model along a geometric grid of strengths, strongest first.
+
+    As glmnet: the grid runs from λ_max, the smallest strength at which all
+    penalized weights are zero, down to ``λ_max * min_ratio`` in
+    ``n_strengths`` geometric steps, and each fit starts from the previous
+    solution (warm start), so most fits take a few epochs. ``build`` is
+    called once; the strength changes through ``reg.strength``, so the train
+    function is traced once. Every fit uses kreg's early stopping on
+    ``val_data_loss`` with the best weights restored.
+
+    λ_max is computed where it can be: the penalized weights are set to 0,
+    the other weights are fitted (the null model: for a linear model the
+    intercept-only fit, so this is exactly glmnet's λ_max), and λ_max is the
+    smallest strength for which 0 satisfies the optimality conditions:
+    ``max|g|/f`` for L1, ``max_g ||g_g||_2 / (sqrt(p_g) f_g)`` for the group
+    lasso (``g`` the data-loss gradient, ``f`` the penalty factors), divided
+    by ``l1_ratio`` for the elastic net (by ``1e-3`` for pure L2, as glmnet),
+    found by bisection for the sparse group lasso. Where that gradient
+    vanishes (ReLU units with no input and zero bias), λ_max is taken at the
+    unpenalized fit instead.
+
+    Args:
+        build: ``build(regularizer) -> keras.Model``, compiled or not; the
+            regularizer goes on the weights to penalize (typically the first
+            layer's kernel).
+        x: inputs (arrays).
+        y: targets.
+        regularizer: `"l1"`, `"l2"`, `"elastic_net"`, `"group_lasso"`
+            (``groups="inputs"``), `"sparse_group_lasso"`, or a kreg
+            regularizer instance used as template (its strength is set).
+            Defaults to `"l1"`.
+        n_strengths: number of strengths. Defaults to `20`.
+        min_ratio: the last strength is ``λ_max * min_ratio``. Defaults to
+            `1e-3`.
+        strengths: an explicit grid (sorted decreasing); overrides the
+            three arguments above. Defaults to `None`.
+        max_strength: λ_max to use instead of the computed one. Defaults to
+            `None`.
+        validation_data: ``(x_val, y_val)``. Defaults to `None`: the last
+            ``validation_split`` of a seeded shuffle of ``x, y``.
+        validation_split: fraction held out when ``validation_data`` is not
+            given. Defaults to `0.2`.
+        loss: loss for uncompiled models. Defaults to `None`.
+        optimizer: optimizer for uncompiled models. Defaults to `None`:
+            ``kreg.optimizers.Proximal(Adam(2e-2))``, which gives exact zeros.
+        epochs: the most epochs per strength. Defaults to `100`.
+        batch_size: batch size. Defaults to `32`.
+        patience: early-stopping patience per strength. Defaults to `5`.
+        min_delta: relative improvement of ``val_data_loss`` that resets the
+            patience (kreg's ``min_delta_mode="relative"``). Defaults to
+            `1e-3`.
+        warm_start: start each fit from the previous one (`False`: a fresh
+            model per strength, for comparison). Defaults to `True`.
+        sparsity_tol: weights with ``|w| <= sparsity_tol`` count as zero.
+            Defaults to `0.0`.
+        keep_weights: keep each strength's weights (for
+            :meth:`RegularizationPath.best_model`). Defaults to `True`.
+        seed: seed of the split and the initialization. Defaults to `0`.
+        verbose: Keras verbosity. Defaults to `0`.
+
+    Returns:
+        A :class:`RegularizationPath`.
+
+    Example:
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(64, 5)).astype("float32")
+    >>> y = x[:, :2] @ np.array([1.0, -2.0], "float32")
+    >>> def build(regularizer):
+    ...     return keras.Sequential([keras.Input((5,)),
+    ...         keras.layers.Dense(1, kernel_regularizer=regularizer)])
+    >>> path = kreg.tuning.regularization_path(build, x, y, loss="mse",
+    ...     n_strengths=3, epochs=3)
+    >>> len(path.strengths), float(path.sparsity[0])
+    (3, 1.0)
+
+    References:
+        Friedman, Hastie & Tibshirani, "Regularization paths for generalized
+        linear models via coordinate descent", J. Stat. Softw. 2010.
+    """
+    owner = "regularization_path"
+    if not callable(build):
+        raise invalid_argument(owner, "build", "a function regularizer -> Model", build)
+    x, y, n = cross_validation.check_data(x, y, owner)
+    template = _check_regularizer(regularizer, owner)
+    n_strengths = check_int(n_strengths, "n_strengths", owner, low=1)
+    min_ratio = check_float(
+        min_ratio, "min_ratio", owner, low=0.0, high=1.0, low_inclusive=False
+    )
+    epochs = check_int(epochs, "epochs", owner, low=1)
+    batch_size = check_int(batch_size, "batch_size", owner, low=1)
+    patience = check_int(patience, "patience", owner, low=0)
+    min_delta = check_float(min_delta, "min_delta", owner, low=0.0)
+    seed = check_int(seed, "seed", owner, low=0)
+    sparsity_tol = check_float(sparsity_tol, "sparsity_tol", owner, low=0.0)
+    if not isinstance(warm_start, bool):
+        raise invalid_argument(owner, "warm_start", "a bool", warm_start)
+    if strengths is not None:
+        grid = np.asarray(strengths, dtype="float64")
+        if (
+            grid.ndim != 1
+            or grid.size == 0
+            or not np.all(np.isfinite(grid))
+            or np.any(grid <= 0)
+            or np.any(np.diff(grid) >= 0)
+        ):
+            raise invalid_argument(
+                owner,
+                "strengths",
+                "a non-empty decreasing sequence of positive floats",
+                strengths,
+            )
+    if max_strength is not None:
+        max_strength = check_float(
+            max_strength, "max_strength", owner, low=0.0, low_inclusive=False
+        )
+    if validation_data is None:
+        validation_split = check_float(
+            validation_split,
+            "validation_split",
+            owner,
+            low=0.0,
+            high=1.0,
+            low_inclusive=False,
+            high_inclusive=False,
+        )
+        order = np.random.default_rng(seed).permutation(n)
+        n_val = max(1, int(round(n * validation_split)))
+        if n_val >= n:
+            raise invalid_argument(
+                owner,
+                "validation_split",
+                "a fraction leaving training samples",
+                validation_split,
+            )
+        train, val = order[:-n_val], order[-n_val:]
+        x_train, y_train = cross_validation.take(x, train), y[train]
+        x_val, y_val = cross_validation.take(x, val), y[val]
+    else:
+        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+            raise invalid_argument(
+                owner,
+                "validation_data",
+                "a tuple (x_val, y_val)",
+                type(validation_data).__name__,
+            )
+        x_train, y_train = x, y
+        x_val, y_val, _ = cross_validation.check_data(*validation_data, owner)
+
+    def fresh_model():
+        keras.backend.clear_session()
+        gc.collect()
+        keras.utils.set_random_seed(seed)
+        reg = copy.deepcopy(template)
+        model = build(reg)
+        if not isinstance(model, keras.Model):
+            raise invalid_argument(
+                owner, "build", "a function returning a keras.Model", build
+            )
+        penalized = [v for v in model.trainable_weights if _uses(v.regularizer, reg)]
+        if not penalized:
+            raise invalid_argument(
+                owner,
+                "build",
+                "a function that puts the given regularizer on some weight",
+                build,
+            )
+        _compile(model, loss, optimizer)
+        return model, reg, penalized
+
+    def fit(model, reg, strength):
+        reg.strength = float(strength)
+        stopper = EarlyStopping(
+            monitor="val_data_loss",
+            mode="min",
+            patience=patience,
+            min_delta=min_delta,
+            min_delta_mode="relative",
+            restore_best_weights=True,
+        )
+        history = model.fit(
+            x_train,
+            y_train,
+            validation_data=(x_val, y_val),
+            epochs=epochs,
+            batch_size=batch_size,
+            callbacks=[stopper],
+            verbose=verbose,
+        )
+        return len(history.history["loss"])
+
+    started = time.perf_counter()
+    model, reg, penalized = fresh_model()
+    initial_weights = model.get_weights()
+    model.optimizer.build(model.trainable_variables)
+    initial_state = [np.array(v) for v in model.optimizer.variables]
+    if strengths is None:
+        if max_strength is None:
+            max_strength = _null_lambda_max(
+                model, reg, penalized, x_train, y_train, batch_size
+            )
+            if max_strength is None:
+                # Zero is a stationary point for every λ (e.g. ReLU units with
+                # zero biases): take λ_max at the unpenalized fit instead.
+                fit(model, reg, 0.0)
+                max_strength = _lambda_max(
+                    model, reg, penalized, x_train, y_train, batch_size
+                )
+                model.set_weights(initial_weights)
+                for variable, value in zip(model.optimizer.variables, initial_state):
+                    variable.assign(value)
+            elif not warm_start:
+                model.set_weights(initial_weights)
+            # else: the null model is the solution at λ_max, where glmnet's
+            # path starts.
+            if max_strength is None:
+                raise ValueError(
+                    "regularization_path cannot compute λ_max: the data-loss "
+                    "gradient of the penalized weights is zero. Pass max_strength=."
+                )
+        grid = (
+            max_strength * np.geomspace(1.0, min_ratio, n_strengths)
+            if n_strengths > 1
+            else np.array([max_strength])
+        )
+    setup_seconds = time.perf_counter() - started
+
+    rows = []
+    kept = []
+    for i, strength in enumerate(grid):
+        t0 = time.perf_counter()
+        if not warm_start and i > 0:
+            model, reg, penalized = fresh_model()
+        used = fit(model, reg, strength)
+        train_loss = _data_loss(model, x_train, y_train, batch_size)
+        val_losses = _per_sample_loss(model, x_val, y_val, batch_size)
+        values = np.concatenate([np.abs(np.asarray(v)).ravel() for v in penalized])
+        rows.append(
+            (
+                float(strength),
+                train_loss,
+                float(np.mean(val_losses)),
+                selection.standard_error(val_losses),
+                float(penalty(model).total),
+                float(np.mean(values <= sparsity_tol)),
+                _active_inputs(penalized[0], sparsity_tol),
+                used,
+                time.perf_counter() - t0 + (setup_seconds if i == 0 else 0.0),
+            )
+        )
+        if keep_weights:
+            kept.append(model.get_weights())
+    columns = [np.asarray(c) for c in zip(*rows)]
+    return RegularizationPath(
+        strengths=columns[0],
+        train_data_loss=columns[1],
+        val_data_loss=columns[2],
+        val_standard_error=columns[3],
+        penalty=columns[4],
+        sparsity=columns[5],
+        active_inputs=columns[6].astype(int),
+        epochs=columns[7].astype(int),
+        seconds=columns[8],
+        max_strength=float(grid[0]),
+        warm_start=warm_start,
+        model=model if keep_weights else None,
+        weights=kept,
+        regularizer=reg,
+    )
+
+
+def _check_regularizer(regularizer, owner):
+    if isinstance(regularizer, str) and regularizer in _KINDS:
+        return _KINDS[regularizer](1.0)
+    if isinstance(regularizer, regularizers.Regularizer) and not isinstance(
+        regularizer, regularizers.Sum
+    ):
+        return regularizer
+    listed = ", ".join(repr(k) for k in _KINDS)
+    raise invalid_argument(
+        owner,
+        "regularizer",
+        f"one of {listed} or a kreg regularizer (not a Sum)",
+        regularizer,
+    )
+
+
+def _uses(variable_regularizer, reg) -> bool:
+    return variable_regularizer is reg
+
+
+def _compile(model, loss, optimizer):
+    if model.compiled:
+        config = dict(model._compile_config.config)
+        metrics = config.get("metrics") or []
+        if isinstance(metrics, list) and not any(
+            isinstance(m, DataLoss) for m in metrics
+        ):
+            config["metrics"] = [*metrics, DataLoss(config["loss"])]
+            model.compile(**config)
+        return
+    if loss is None:
+        raise invalid_argument(
+            "regularization_path",
+            "loss",
+            "a loss when build returns an uncompiled model",
+            None,
+        )
+    if optimizer is None:
+        from kreg.optimizers import Proximal
+
+        optimizer = Proximal(keras.optimizers.Adam(2e-2))
+    elif isinstance(optimizer, keras.optimizers.Optimizer):
+        optimizer = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+    model.compile(optimizer=optimizer, loss=loss, metrics=[DataLoss(loss)])
+
+
+def _loss_fn(model):
+    loss = model._compile_config.config["loss"]
+    fn = keras.losses.get(loss)
+    if isinstance(fn, keras.losses.Loss):
+        return fn.call
+    return fn
+
+
+def _per_sample_loss(model, x, y, batch_size) -> np.ndarray:
+    fn = _loss_fn(model)
+    prediction = model.predict(x, batch_size=batch_size, verbose=0)
+    y = np.asarray(y)
+    if y.ndim == prediction.ndim - 1 and prediction.shape[-1] == 1:
+        y = y[..., None]
+    values = np.asarray(
+        fn(keras.ops.convert_to_tensor(y), keras.ops.convert_to_tensor(prediction))
+    )
+    return values.reshape(len(values), -1).mean(axis=1)
+
+
+def _data_loss(model, x, y, batch_size) -> float:
+    return float(np.mean(_per_sample_loss(model, x, y, batch_size)))
+
+
+def _active_inputs(variable, tol) -> int:
+    w = np.abs(np.asarray(variable))
+    if w.ndim < 2:
+        return int(np.sum(w > tol))
+    axes = tuple(i for i in range(w.ndim) if i != w.ndim - 2)
+    return int(np.sum(w.max(axis=axes) > tol))
+
+
+def _lambda_max(model, reg, penalized, x, y, batch_size) -> float:
+    """Smallest strength at which zero penalized weights are optimal, the
+    other weights as they are; None when the gradient vanishes."""
+    for variable in penalized:
+        variable.assign(np.zeros(variable.shape, dtype="float32"))
+    fn = _loss_fn(model)
+    grads = [np.zeros(v.shape, dtype="float64") for v in penalized]
+    n = len(y)
+    y = np.asarray(y)
+    for start in range(0, n, max(batch_size, 256)):
+        stop = min(n, start + max(batch_size, 256))
+        xb = cross_validation.take(x, slice(start, stop))
+        yb = y[start:stop]
+        with tf.GradientTape() as tape:
+            prediction = model(xb, training=False)
+            target = tf.convert_to_tensor(yb)
+            if (
+                len(target.shape) == len(prediction.shape) - 1
+                and prediction.shape[-1] == 1
+            ):
+                target = target[..., None]
+            value = tf.reduce_mean(fn(tf.cast(target, prediction.dtype), prediction))
+        batch = tape.gradient(value, [v.value for v in penalized])
+        for total, g in zip(grads, batch):
+            if g is not None:
+                total += np.asarray(g, dtype="float64") * (stop - start) / n
+    bounds = [_bound(reg, g) for g in grads]
+    result = max(bounds)
+    if not np.isfinite(result) or result <= 1e-12:
+        return None
+    return float(result)
+
+
+def _null_lambda_max(model, reg, penalized, x, y, batch_size, steps=300):
+    """λ_max at the null model: penalized weights 0, the others fitted.
+
+    For a linear model this is glmnet's λ_max (the intercept-only fit).
+    Full-batch Adam on at most 4096 rows; None when the gradient of the
+    penalized weights vanishes there.
+    """
+    for variable in penalized:
+        variable.assign(np.zeros(variable.shape, dtype="float32"))
+    ids = {id(v) for v in penalized}
+    free = [v for v in model.trainable_weights if id(v) not in ids]
+    rows = min(len(y), 4096)
+    xb = cross_validation.take(x, slice(0, rows))
+    target = tf.convert_to_tensor(np.asarray(y)[:rows])
+    fn = _loss_fn(model)
+    if free:
+        optimizer = keras.optimizers.Adam(0.05)
+        optimizer.build(free)
+
+        @tf.function
+        def step():
+            with tf.GradientTape() as tape:
+                prediction = model(xb, training=False)
+                t = target
+                if len(t.shape) == len(prediction.shape) - 1:
+                    t = t[..., None]
+                value = tf.reduce_mean(fn(tf.cast(t, prediction.dtype), prediction))
+            grads = tape.gradient(value, [v.value for v in free])
+            optimizer.apply(grads, free)
+
+        for _ in range(steps):
+            step()
+    return _lambda_max(model, reg, penalized, x, y, batch_size)
+
+
+def _bound(reg, g) -> float:
+    factor = (
+        None
+        if reg.penalty_factor is None
+        else np.asarray(reg.penalty_factor, "float64")
+    )
+    if isinstance(reg, regularizers.GroupLasso):
+        axes = group_axes(g.ndim, reg.groups)
+        shape = [1 if i in axes else s for i, s in enumerate(g.shape)]
+        p = float(np.prod([g.shape[i] for i in axes]))
+        f = (
+            np.ones(shape)
+            if factor is None
+            else np.broadcast_to(
+                factor.reshape([-1 if s != 1 else 1 for s in shape]), shape
+            )
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if type(reg) is regularizers.SparseGroupLasso:
+                return _sparse_group_bound(g, axes, f, p, reg.l1_ratio)
+            norms = np.sqrt(np.sum(g**2, axis=axes, keepdims=True))
+            ratio = np.where(f > 0, norms / (np.sqrt(p) * f), 0.0)
+        return float(np.max(ratio))
+    f = np.ones_like(g) if factor is None else np.broadcast_to(factor, g.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(f > 0, np.abs(g) / f, 0.0)
+    if isinstance(reg, regularizers.ElasticNet):
+        return float(np.max(ratio)) / max(reg.l1_ratio, _RIDGE_RATIO)
+    if isinstance(reg, regularizers.L2):
+        return float(np.max(ratio)) / _RIDGE_RATIO
+    return float(np.max(ratio))
+
+
+def _sparse_group_bound(g, axes, f, p, alpha) -> float:
+    """Per group, the smallest λ with ||S(g, λαf)|| <= λ(1-α)sqrt(p)f; bisection."""
+    if alpha >= 1.0:
+        return float(np.max(np.abs(g) / np.maximum(f, 1e-300)))
+
+    def zero_ok(lam):
+        shrunk = np.maximum(np.abs(g) - lam * alpha * f, 0.0)
+        return (
+            np.sqrt(np.sum(shrunk**2, axis=axes, keepdims=True))
+            <= lam * (1 - alpha) * np.sqrt(p) * f
+        )
+
+    high = np.max(np.abs(g)) / np.maximum(
+        np.min(f[f > 0]) if np.any(f > 0) else 1.0, 1e-300
+    )
+    high = high / min(alpha, 1 - alpha) + 1.0
+    low = 0.0
+    for _ in range(80):
+        mid = 0.5 * (low + high)
+        if np.all(zero_ok(mid)):
+            high = mid
+        else:
+            low = mid
+    return float(high)
+
+
+def _py(value):
+    return value.item() if hasattr(value, "item") else value

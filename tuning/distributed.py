@@ -1,0 +1,154 @@
+"""Distributed tuning on one machine: a chief (the oracle) and N workers.
+
+Uses KerasTuner's own chief/worker mode: every process runs the same search
+with ``KERASTUNER_TUNER_ID`` ("chief" or "tuner<i>"), ``KERASTUNER_ORACLE_IP``
+and ``KERASTUNER_ORACLE_PORT`` set. The chief only serves the oracle over
+gRPC; the workers ask it for trials and cross-validate them.
+
+Security: KerasTuner's gRPC channel has no authentication and no encryption.
+Anyone who can reach the port can read the search and feed it results. This
+script binds the chief to 127.0.0.1 unless you pass ``--host``; across
+machines, use a private network or an SSH tunnel, never a public address.
+
+    python tuning/distributed.py --workers 2 --trials 6
+    python tuning/distributed.py --role worker --tuner-id tuner0 ...  # (internal)
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def search(args) -> None:
+    """The search every process runs (the chief serves, workers train)."""
+    import keras
+    from sklearn.datasets import load_diabetes
+    from sklearn.preprocessing import StandardScaler
+
+    import kreg
+
+    x, y = load_diabetes(return_X_y=True)
+    x = StandardScaler().fit_transform(x).astype("float32")
+    y = ((y - y.mean()) / y.std()).astype("float32")
+    if args.samples:
+        x, y = x[: args.samples], y[: args.samples]
+
+    class LogFits(keras.callbacks.Callback):
+        """Appends this process's tuner id to a file at every fit."""
+
+        def on_train_begin(self, logs=None):
+            with open(args.log, "a") as f:
+                f.write(f"{os.environ['KERASTUNER_TUNER_ID']}\n")
+
+    def build(regularizer, dropout_rate):
+        return keras.Sequential(
+            [
+                keras.Input((x.shape[1],)),
+                keras.layers.Dense(16, "relu", kernel_regularizer=regularizer),
+                keras.layers.Dropout(dropout_rate),
+                keras.layers.Dense(1),
+            ]
+        )
+
+    tuner = kreg.tuning.Tuner(
+        build,
+        loss="mse",
+        optimizer=keras.optimizers.Adam(1e-2),
+        cv=args.cv,
+        max_trials=args.trials,
+        seed=args.seed,
+        directory=args.directory,
+        project_name=args.project,
+        overwrite=False,
+    )
+    callbacks = [LogFits()] if args.log else []
+    tuner.search(x, y, epochs=args.epochs, batch_size=32, callbacks=callbacks)
+    if os.environ["KERASTUNER_TUNER_ID"] == "chief":
+        best = tuner.best_trial("min")
+        print(
+            f"chief: {len(tuner.oracle.trials)} trials, best {best.trial_id} "
+            f"val_data_loss={best.score:.4f}"
+        )
+
+
+def launch(args) -> int:
+    """Starts the chief and the workers; waits for all; returns an exit code."""
+    port = args.port or free_port(args.host)
+    env = dict(
+        os.environ, KERASTUNER_ORACLE_IP=args.host, KERASTUNER_ORACLE_PORT=str(port)
+    )
+    common = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--role",
+        "process",
+        "--trials",
+        str(args.trials),
+        "--cv",
+        str(args.cv),
+        "--epochs",
+        str(args.epochs),
+        "--seed",
+        str(args.seed),
+        "--directory",
+        args.directory,
+        "--project",
+        args.project,
+        "--samples",
+        str(args.samples),
+    ]
+    if args.log:
+        common += ["--log", args.log]
+    if os.path.exists(os.path.join(args.directory, args.project)) and args.overwrite:
+        import shutil
+
+        shutil.rmtree(os.path.join(args.directory, args.project))
+    processes = [subprocess.Popen(common, env=dict(env, KERASTUNER_TUNER_ID="chief"))]
+    time.sleep(1.0)
+    for i in range(args.workers):
+        worker_env = dict(env, KERASTUNER_TUNER_ID=f"tuner{i}")
+        processes.append(subprocess.Popen(common, env=worker_env))
+    codes = [p.wait(timeout=args.timeout) for p in processes]
+    return max(abs(c) for c in codes)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address the chief binds (default loopback; gRPC has no auth)",
+    )
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--trials", type=int, default=6)
+    parser.add_argument("--cv", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--samples", type=int, default=0, help="0 uses all")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--directory", default="tuning_runs")
+    parser.add_argument("--project", default="distributed")
+    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--log", default="", help="file each fit appends its tuner id to"
+    )
+    parser.add_argument("--role", default="launch", choices=["launch", "process"])
+    args = parser.parse_args(argv)
+    if args.role == "process":
+        search(args)
+        return 0
+    return launch(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
