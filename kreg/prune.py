@@ -460,7 +460,7 @@ def relax(
     >>> model.compile("sgd", "mse")
     >>> model.set_weights([np.array([[1.5], [0.0], [0.0]]), np.zeros(1)])
     >>> relaxed = kreg.relax(model, x, y, optimizer=keras.optimizers.SGD(0.1),
-    ...                      epochs=20, verbose=0)
+    ...                      epochs=2, batch_size=4, verbose=0)
     >>> relaxed.layers[0].kernel.numpy().ravel().round(3).tolist()
     [2.0, 0.0, 0.0]
 

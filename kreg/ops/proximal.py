@@ -113,7 +113,15 @@ def group_soft_threshold(w, threshold, groups: str = "units"):
     """
     w = ops.convert_to_tensor(w)
     axes = group_axes(len(w.shape), groups)
-    t = ops.broadcast_to(ops.convert_to_tensor(threshold, dtype=w.dtype), ops.shape(w))
+    threshold = ops.convert_to_tensor(threshold, dtype=w.dtype)
+    shape = (1,) * (len(w.shape) - len(threshold.shape)) + tuple(threshold.shape)
+    if all(shape[axis] == 1 for axis in axes):
+        # One threshold per group: the closed form, no Newton iterations.
+        norm = ops.sqrt(ops.sum(ops.square(w), axis=axes, keepdims=True))
+        safe = ops.where(norm > 0, norm, ops.ones_like(norm))
+        scale = ops.maximum(1.0 - threshold / safe, 0.0)
+        return ops.where(norm > threshold, w * scale, ops.zeros_like(w))
+    t = ops.broadcast_to(threshold, ops.shape(w))
     positive = t > 0
     safe_t = ops.where(positive, t, ops.ones_like(t))
     # |w_i / t_i|; a weight with threshold 0 keeps its group alive unless it is 0.

@@ -76,7 +76,7 @@ def test_group_soft_threshold_on_conv_kernel_groups_filters_and_channels():
 
 def test_group_soft_threshold_per_weight_thresholds_is_the_metric_prox():
     rng = np.random.default_rng(4)
-    for _ in range(50):
+    for _ in range(20):
         size = int(rng.integers(1, 12))
         z = rng.normal(size=(size, 1)) * 10 ** rng.uniform(-2, 2)
         # Adam-like steps spread over ten orders of magnitude.

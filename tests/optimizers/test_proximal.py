@@ -301,16 +301,18 @@ def _mlp(p, first_regularizer):
 
 def test_group_lasso_mlp_switches_off_uninformative_inputs():
     rng = np.random.default_rng(8)
-    n, p = 600, 200
+    n, p = 500, 200
     x = rng.normal(size=(n, p)).astype("float32")
     informative = x[:, :10]
     y = (informative @ rng.uniform(1, 2, size=10) + np.sin(2 * informative[:, 0]))[
         :, None
     ]
     y = (y / y.std()).astype("float32")
+    # 40 passes over the data in one epoch (epochs are slow to start).
+    x_many, y_many = np.tile(x, (40, 1)), np.tile(y, (40, 1))
     model = _mlp(p, kreg.regularizers.GroupLasso(0.01, groups="inputs"))
     model.compile(Proximal(keras.optimizers.Adam(3e-3)), "mse")
-    model.fit(x, y, batch_size=100, epochs=40, verbose=0)
+    model.fit(x_many, y_many, batch_size=100, verbose=0)
     rows_off = np.all(model.get_layer("first").kernel.numpy() == 0, axis=1)
     assert not rows_off[:10].any()  # every informative feature kept
     assert rows_off[10:].mean() > 0.9  # most of the 190 others exactly off
@@ -318,7 +320,7 @@ def test_group_lasso_mlp_switches_off_uninformative_inputs():
     keras.utils.set_random_seed(1234)
     plain = _mlp(p, kreg.regularizers.GroupLasso(0.01, groups="inputs"))
     plain.compile(keras.optimizers.Adam(3e-3), "mse")
-    plain.fit(x, y, batch_size=100, epochs=5, verbose=0)
+    plain.fit(x_many, y_many, batch_size=100, verbose=0)
     assert not np.any(np.all(plain.get_layer("first").kernel.numpy() == 0, axis=1))
 
 
@@ -342,8 +344,8 @@ def test_variables_without_proximable_regularizer_are_untouched():
     wrapped, plain = build(), build()
     wrapped.compile(Proximal(keras.optimizers.Adam(0.01)), "mse")
     plain.compile(keras.optimizers.Adam(0.01), "mse")
-    wrapped.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
-    plain.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    wrapped.fit(x, y, batch_size=16, shuffle=False, verbose=0)
+    plain.fit(x, y, batch_size=16, shuffle=False, verbose=0)
     for a, b in zip(wrapped.get_weights(), plain.get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -398,11 +400,12 @@ def test_strength_is_read_at_step_time_without_retracing():
         [keras.Input((20,)), counter, keras.layers.Dense(1, kernel_regularizer=reg)]
     )
     model.compile(Proximal(keras.optimizers.SGD(0.05)), "mse")
-    model.fit(x, y, batch_size=16, epochs=20, verbose=0)
+    x_many, y_many = np.tile(x, (20, 1)), np.tile(y, (20, 1))
+    model.fit(x_many, y_many, batch_size=16, verbose=0)
     traces = counter.count
     zeros_before = int(np.sum(model.layers[-1].kernel.numpy() == 0))
     reg.strength = 0.2
-    model.fit(x, y, batch_size=16, epochs=20, verbose=0)
+    model.fit(x_many, y_many, batch_size=16, verbose=0)
     assert counter.count == traces
     zeros_after = int(np.sum(model.layers[-1].kernel.numpy() == 0))
     assert zeros_before == 0 and zeros_after >= 15

@@ -59,15 +59,15 @@ def test_keras_file_roundtrip_keeps_outputs_state_and_training(name, tmp_path):
         ]
     )
     model.compile(CASES[name](), "mse")
-    model.fit(x, y, batch_size=32, epochs=3, verbose=0)
+    model.fit(x, y, batch_size=8, verbose=0)
     loaded = assert_saved_model_roundtrip(model, x, tmp_path)
     assert type(loaded.optimizer) is type(model.optimizer)
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     # Same state, same next steps.
-    model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
-    loaded.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
+    model.fit(x, y, batch_size=8, shuffle=False, verbose=0)
+    loaded.fit(x, y, batch_size=8, shuffle=False, verbose=0)
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
