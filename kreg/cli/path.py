@@ -24,6 +24,9 @@ VALIDATION_SHARE = 0.25
 
 KIND = "group_lasso"
 
+#: The first strength when λ_max cannot be computed (the search's largest).
+FALLBACK = 0.1
+
 
 def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
     """Fits the path; writes ``trials.csv``; returns the ``min``/``1se`` entries."""
@@ -46,10 +49,7 @@ def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
     def build(regularizer):
         return hypermodel.network(regularizer, first_layer_only=True)
 
-    path = tuning.regularization_path(
-        build,
-        x,
-        y,
+    arguments = dict(
         regularizer=KIND,
         n_strengths=settings.trials,
         validation_data=(x_val, y_val),
@@ -57,6 +57,18 @@ def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
         patience=PATIENCE,
         seed=settings.seed,
     )
+    try:
+        path = tuning.regularization_path(build, x, y, **arguments)
+    except ValueError as error:
+        if "cannot compute λ_max" not in str(error):
+            raise
+        # With every input weight at 0 a ReLU layer whose biases are <= 0
+        # passes no gradient, so λ_max has no closed form; start at the
+        # search space's strongest setting instead.
+        progress.note(f"λ_max has no closed form here; the path starts at {FALLBACK}")
+        path = tuning.regularization_path(
+            build, x, y, max_strength=FALLBACK, **arguments
+        )
     records = []
     for index, strength in enumerate(path.strengths):
         values = {

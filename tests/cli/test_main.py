@@ -223,17 +223,24 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
 
 
 @pytest.mark.slow
-def test_regression_predicts_in_target_units(tmp_path, sales_csv, capsys):
+def test_regression_path_predicts_in_target_units(tmp_path, sales_csv, capsys):
     out = tmp_path / "run"
-    argv = ["tune", str(sales_csv), "--target", "revenue", "--trials", "1"]
+    argv = ["tune", str(sales_csv), "--target", "revenue", "--path", "--trials", "3"]
     assert main([*argv, "--cv", "2", "--epochs", "3", "--out", str(out)]) == 0
     assert "task regression (detected" in capsys.readouterr().err
     report = json.loads((out / "report.json").read_text())
-    assert set(report["final"]["models"]["min"]["test"]) == {"rmse", "r2"}
+    assert report["settings"]["path"] and report["trials_done"] == 3
+    assert "plots/path.png" in report["plots"]
+    min_model = report["final"]["models"]["min"]
+    assert set(min_model["test"]) == {"rmse", "r2"}
+    assert min_model["regularizer"] == "group_lasso"
+    # The path runs from the strongest penalty down.
+    strengths = pd.read_csv(out / "trials.csv")["strength"].to_numpy()
+    assert np.all(np.diff(strengths) < 0)
     frame = pd.read_csv(sales_csv)
     x = joblib.load(out / "preprocessor.joblib").transform(frame)
     model = keras.models.load_model(out / "best_model.keras")
     assert model.layers[-1].name == "target_units"
     prediction = np.asarray(model(x.astype("float32"))).reshape(-1)
-    # Barely trained, so near the training mean: in revenue units, not z-scores.
+    # In revenue units, not z-scores: near the data's scale.
     assert abs(prediction.mean() - frame["revenue"].mean()) < frame["revenue"].std()
