@@ -173,7 +173,9 @@ class Proximal(keras.optimizers.Optimizer):
     ``LossScaleOptimizer`` as the inner optimizer (wrap the other way round:
     Keras itself wraps ``Proximal`` in a ``LossScaleOptimizer`` under mixed
     precision, which works). A variable whose ``Sum`` mixes group penalties
-    over both ``"units"`` and ``"inputs"`` raises at the first step.
+    over both ``"units"`` and ``"inputs"`` raises at the first step. Written
+    for the TensorFlow backend's ``model.fit`` (JAX's stateless training
+    raises NotImplementedError) and tested on one device.
 
     Args:
         inner_optimizer: the Keras optimizer that takes the gradient step

@@ -138,31 +138,51 @@ def test_group_lasso_reaches_sklearn_multitask_lasso(float64):
     assert zero_rows.sum() >= 5
 
 
-def test_sparse_group_lasso_satisfies_its_optimality_conditions(float64):
+@pytest.mark.parametrize(
+    "name, regularizer, a, q, c",
+    [
+        # penalty = a |w| + q w^2 + c ||w_g|| per weight and group (k = 2 units)
+        (
+            "sparse-group",
+            lambda: kreg.regularizers.SparseGroupLasso(0.1, 0.5, groups="inputs"),
+            0.05,
+            0.0,
+            0.05 * np.sqrt(2),
+        ),
+        (
+            "sum",
+            lambda: (
+                kreg.regularizers.ElasticNet(0.1, l1_ratio=0.5)
+                + kreg.regularizers.GroupLasso(0.04, groups="inputs")
+            ),
+            0.05,
+            0.025,
+            0.04 * np.sqrt(2),
+        ),
+    ],
+)
+def test_group_penalties_satisfy_their_optimality_conditions(
+    name, regularizer, a, q, c, float64
+):
     x, y = _regression(seed=4, outputs=2)
-    strength, l1_ratio = 0.1, 0.5
-    reg = kreg.regularizers.SparseGroupLasso(strength, l1_ratio, groups="inputs")
-    model = _linear(10, reg, units=2)
+    model = _linear(10, regularizer(), units=2)
     model.compile(Proximal(keras.optimizers.SGD(1 / _lipschitz(x, 2))), "mse")
     _fit_full_batch(model, x, y, steps=600)
     kernel, bias = _weights(model)
     grad = -2 * x.T @ (y - x @ kernel - bias) / y.size  # of Keras' mse
-    lam1 = strength * l1_ratio
-    lam2 = strength * (1 - l1_ratio) * np.sqrt(2)
     for j in range(10):
         norm = np.linalg.norm(kernel[j])
         if norm == 0:
-            soft = np.sign(grad[j]) * np.maximum(np.abs(grad[j]) - lam1, 0)
-            assert np.linalg.norm(soft) <= lam2 + 1e-8
+            soft = np.sign(grad[j]) * np.maximum(np.abs(grad[j]) - a, 0)
+            assert np.linalg.norm(soft) <= c + 1e-8
             continue
         nonzero = kernel[j] != 0
+        w = kernel[j][nonzero]
         np.testing.assert_allclose(
-            -grad[j][nonzero],
-            lam1 * np.sign(kernel[j][nonzero]) + lam2 * kernel[j][nonzero] / norm,
-            atol=1e-8,
+            -grad[j][nonzero], a * np.sign(w) + 2 * q * w + c * w / norm, atol=1e-8
         )
-        assert np.all(np.abs(grad[j][~nonzero]) <= lam1 + 1e-8)
-    assert 0 < np.sum(kernel == 0) and np.any(np.all(kernel == 0, axis=1))
+        assert np.all(np.abs(grad[j][~nonzero]) <= a + 1e-8)
+    assert np.any(np.all(kernel == 0, axis=1)) and np.any(kernel != 0), name
 
 
 def test_logistic_l1_selects_sklearn_features(float64):
