@@ -397,30 +397,33 @@ def regularization_path(
     initial_weights = model.get_weights()
     model.optimizer.build(model.trainable_variables)
     initial_state = [np.array(v) for v in model.optimizer.variables]
+    null_strength = None
+    if warm_start or (strengths is None and max_strength is None):
+        # The null model (penalized weights 0, the others fitted) is the
+        # solution at λ_max, where glmnet's path starts.
+        null_strength = _null_lambda_max(
+            model, reg, penalized, x_train, y_train, batch_size
+        )
+        if not warm_start:
+            model.set_weights(initial_weights)
     if strengths is None:
         if max_strength is None:
-            max_strength = _null_lambda_max(
+            max_strength = null_strength
+        if max_strength is None:
+            # Zero is a stationary point for every λ (e.g. ReLU units with
+            # zero biases): take λ_max at the unpenalized fit instead.
+            fit(model, reg, 0.0)
+            max_strength = _lambda_max(
                 model, reg, penalized, x_train, y_train, batch_size
             )
-            if max_strength is None:
-                # Zero is a stationary point for every λ (e.g. ReLU units with
-                # zero biases): take λ_max at the unpenalized fit instead.
-                fit(model, reg, 0.0)
-                max_strength = _lambda_max(
-                    model, reg, penalized, x_train, y_train, batch_size
-                )
-                model.set_weights(initial_weights)
-                for variable, value in zip(model.optimizer.variables, initial_state):
-                    variable.assign(value)
-            elif not warm_start:
-                model.set_weights(initial_weights)
-            # else: the null model is the solution at λ_max, where glmnet's
-            # path starts.
-            if max_strength is None:
-                raise ValueError(
-                    "regularization_path cannot compute λ_max: the data-loss "
-                    "gradient of the penalized weights is zero. Pass max_strength=."
-                )
+            model.set_weights(initial_weights)
+            for variable, value in zip(model.optimizer.variables, initial_state):
+                variable.assign(value)
+        if max_strength is None:
+            raise ValueError(
+                "regularization_path cannot compute λ_max: the data-loss "
+                "gradient of the penalized weights is zero. Pass max_strength=."
+            )
         grid = (
             max_strength * np.geomspace(1.0, min_ratio, n_strengths)
             if n_strengths > 1

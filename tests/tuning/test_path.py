@@ -1,0 +1,154 @@
+"""The λ path: λ_max against the closed form, warm starts, rules, plot."""
+
+import keras
+import numpy as np
+import pytest
+
+import kreg
+from tests.helpers import assert_invalid
+
+
+def _linear_data(n=60, p=5, outputs=None, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p)).astype("float32")
+    coef = np.array([2.0, -1.5, 0.0, 0.0, 0.0])
+    y = x @ coef + 0.3 * rng.normal(size=n) + 1.0
+    if outputs:
+        y = np.stack([y, -y + 0.1 * rng.normal(size=n)], axis=1)
+    return x, y.astype("float32")
+
+
+def _linear(units=1):
+    calls = []
+
+    def build(regularizer):
+        calls.append(regularizer)
+        return keras.Sequential(
+            [
+                keras.Input((5,)),
+                keras.layers.Dense(units, kernel_regularizer=regularizer),
+            ]
+        )
+
+    return build, calls
+
+
+def _train_part(x, y, split=0.2, seed=0):
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_val = int(round(len(y) * split))
+    return x[order[:-n_val]], y[order[:-n_val]]
+
+
+@pytest.fixture(scope="module")
+def path():
+    x, y = _linear_data()
+    build, calls = _linear()
+    result = kreg.tuning.regularization_path(
+        build, x, y, loss="mse", n_strengths=4, min_ratio=1e-2, epochs=4, batch_size=16
+    )
+    return result, calls
+
+
+def test_lambda_max_is_glmnets_for_a_linear_lasso(path):
+    result, _ = path
+    x, y = _train_part(*_linear_data())
+    # Keras' mse has no 1/2: strength = 2 * scikit-learn's alpha.
+    expected = 2 * np.max(np.abs(x.T @ (y - y.mean()))) / len(y)
+    assert result.max_strength == pytest.approx(expected, rel=1e-3)
+
+
+def test_lambda_max_of_the_group_lasso_over_inputs():
+    x, y = _linear_data(outputs=2)
+    build, _ = _linear(units=2)
+    result = kreg.tuning.regularization_path(
+        build, x, y, regularizer="group_lasso", loss="mse", n_strengths=1, epochs=1
+    )
+    xt, yt = _train_part(x, y)
+    # mse averages over the 2 outputs: gradient = 2 / (n * 2) X^T r.
+    g = 2 * xt.T @ (yt - yt.mean(axis=0)) / (len(yt) * 2)
+    expected = np.max(np.linalg.norm(g, axis=1)) / np.sqrt(2)
+    assert result.max_strength == pytest.approx(expected, rel=1e-3)
+
+
+def test_at_lambda_max_every_penalized_weight_is_exactly_zero():
+    x, y = _linear_data()
+    build, _ = _linear()
+    first = kreg.tuning.regularization_path(
+        build, x, y, loss="mse", n_strengths=1, epochs=1
+    )
+    result = kreg.tuning.regularization_path(
+        build,
+        x,
+        y,
+        loss="mse",
+        strengths=[1.05 * first.max_strength, 0.05 * first.max_strength],
+        epochs=5,
+        batch_size=64,
+    )
+    assert result.sparsity[0] == 1.0 and result.active_inputs[0] == 0
+    assert result.sparsity[1] < 1.0  # features enter as λ falls
+
+
+def test_grid_records_and_warm_start_builds_once(path):
+    result, calls = path
+    assert len(calls) == 1  # one model for the whole path: warm starts
+    assert result.warm_start
+    np.testing.assert_allclose(
+        result.strengths, result.max_strength * np.geomspace(1, 1e-2, 4), rtol=1e-6
+    )
+    for name in ("train_data_loss", "val_data_loss", "penalty", "sparsity", "epochs"):
+        assert len(getattr(result, name)) == 4
+    assert result.sparsity[0] >= result.sparsity[-1]
+    assert np.all(result.epochs >= 1) and np.all(result.epochs <= 4)
+    assert result.val_data_loss[-1] < result.val_data_loss[0]
+    row = result.results[2]
+    assert row["strength"] == pytest.approx(result.strengths[2])
+    assert set(row) >= {"train_data_loss", "val_data_loss", "penalty", "sparsity"}
+
+
+def test_cold_fits_build_a_model_per_strength():
+    x, y = _linear_data()
+    build, calls = _linear()
+    result = kreg.tuning.regularization_path(
+        build, x, y, loss="mse", n_strengths=2, epochs=1, warm_start=False
+    )
+    assert len(calls) == 2 and not result.warm_start
+
+
+def test_best_rules_and_best_model(path):
+    result, _ = path
+    best = result.best("min")
+    assert best == int(np.argmin(result.val_data_loss))
+    one_se = result.best("1se")
+    assert one_se <= best  # strengths decrease: 1se is at least as strong
+    threshold = result.val_data_loss[best] + result.val_standard_error[best]
+    assert result.val_data_loss[one_se] <= threshold
+    model = result.best_model("1se")
+    np.testing.assert_allclose(
+        kreg.penalty(model).total, result.penalty[one_se], rtol=1e-5
+    )
+
+
+def test_plot_writes_a_png(path, tmp_path):
+    result, _ = path
+    target = result.plot(str(tmp_path / "path.png"))
+    with open(target, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_input_fails_before_training():
+    build, calls = _linear()
+    x, y = _linear_data()
+    call = kreg.tuning.regularization_path
+    with pytest.raises(ValueError, match="argument `x`.*finite"):
+        call(build, np.full_like(x, np.nan), y, loss="mse")
+    with pytest.raises(ValueError, match="argument `y`.*as many rows"):
+        call(build, x, y[:10], loss="mse")
+    assert_invalid(lambda: call(build, x, y, regularizer="l3"), "regularizer", "l3")
+    assert_invalid(
+        lambda: call(build, x, y, strengths=[0.1, 0.2]), "strengths", [0.1, 0.2]
+    )
+    assert_invalid(lambda: call(build, x, y, n_strengths=0), "n_strengths", 0)
+    assert not calls
+    with pytest.raises(ValueError, match="argument `loss`"):
+        call(build, x, y)
