@@ -16,10 +16,12 @@ Pairs, each trained on the same model shape in the same process:
   in one batch) of an MCDropout MLP (goal: at most 0.25x), and versus 32 direct
   ``model(x)`` calls, which skip predict's per-call set-up.
 
-Variants are interleaved in a shuffled order over repeats and the median is
-kept, so a busy machine slows them all alike.
+The two variants of a pair run in alternation, in a shuffled order, over many
+short rounds (``train_on_batch`` steps, so fit's per-call set-up does not dilute
+the ratio); the ratio is taken within each round and its median is printed, so
+a busy machine's swings hit both variants alike.
 
-    python benchmarks/dropout_overhead.py [--repeats 5] [--steps 10]
+    python benchmarks/dropout_overhead.py [--repeats 15] [--steps 3]
 """
 
 import argparse
@@ -115,18 +117,19 @@ PAIRS = {
 }
 
 
-def time_fit(model, x, y, batch_size, steps) -> float:
+def time_steps(model, x, y, steps) -> float:
     start = time.perf_counter()
-    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
+    for _ in range(steps):
+        model.train_on_batch(x, y)
     return (time.perf_counter() - start) / steps
 
 
 def train_step_ratios(args, rng) -> list[tuple]:
-    runs = {}
-    for name, (shape, batch, make_kreg, make_keras, _goal) in PAIRS.items():
-        n = args.steps * batch
-        x = rng.normal(size=(n,) + shape).astype("float32")
-        y = rng.integers(0, 10, size=n)
+    rows = []
+    for name, (shape, batch, make_kreg, make_keras, goal) in PAIRS.items():
+        x = rng.normal(size=(batch,) + shape).astype("float32")
+        y = rng.integers(0, 10, size=batch)
+        models = {}
         for side, make in (("kreg", make_kreg), ("keras", make_keras)):
             keras.utils.set_random_seed(0)
             model = make()
@@ -134,20 +137,27 @@ def train_step_ratios(args, rng) -> list[tuple]:
                 keras.optimizers.Adam(1e-3),
                 keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             )
-            model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # trace, warm up
-            runs[(name, side)] = (model, x, y, batch)
-    times = {key: [] for key in runs}
-    order = list(runs)
-    for _ in range(args.repeats):
-        rng.shuffle(order)
-        for key in order:
-            model, x, y, batch = runs[key]
-            times[key].append(time_fit(model, x, y, batch, args.steps))
-    rows = []
-    for name, (*_, goal) in PAIRS.items():
-        ours = statistics.median(times[(name, "kreg")])
-        theirs = statistics.median(times[(name, "keras")])
-        rows.append((name, 1e3 * ours, 1e3 * theirs, ours / theirs, goal))
+            time_steps(model, x, y, 2)  # trace and warm up
+            models[side] = model
+        # Rounds alternate the two variants in a random order; the ratio is
+        # taken within each round, where both met the same machine load.
+        times = {side: [] for side in models}
+        ratios = []
+        for _ in range(args.repeats):
+            order = list(models)
+            rng.shuffle(order)
+            for side in order:
+                times[side].append(time_steps(models[side], x, y, args.steps))
+            ratios.append(times["kreg"][-1] / times["keras"][-1])
+        rows.append(
+            (
+                name,
+                1e3 * statistics.median(times["kreg"]),
+                1e3 * statistics.median(times["keras"]),
+                statistics.median(ratios),
+                goal,
+            )
+        )
     return rows
 
 
@@ -181,37 +191,30 @@ def mc_predict_ratios(args, rng) -> list[tuple]:
         run()
     times = {name: [] for name in runs}
     order = list(runs)
-    for _ in range(args.repeats):
+    for _ in range(args.mc_repeats):
         rng.shuffle(order)
         for name in order:
             start = time.perf_counter()
             runs[name]()
             times[name].append(time.perf_counter() - start)
-    ours = statistics.median(times["mc_predict"])
-    loop_time = statistics.median(times["loop"])
-    eager_time = statistics.median(times["eager"])
+    ours = times["mc_predict"]
+
+    def row(name, other, goal):
+        ratio = statistics.median(a / b for a, b in zip(ours, times[other]))
+        median = statistics.median(times[other])
+        return (name, 1e3 * statistics.median(ours), 1e3 * median, ratio, goal)
+
     return [
-        (
-            "mc_predict(32) vs 32 x predict",
-            1e3 * ours,
-            1e3 * loop_time,
-            ours / loop_time,
-            0.25,
-        ),
-        (
-            "mc_predict(32) vs 32 x model(x)",
-            1e3 * ours,
-            1e3 * eager_time,
-            ours / eager_time,
-            None,
-        ),
+        row("mc_predict(32) vs 32 x predict", "loop", 0.25),
+        row("mc_predict(32) vs 32 x model(x)", "eager", None),
     ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=10, help="train steps per timing")
+    parser.add_argument("--repeats", type=int, default=15, help="rounds per pair")
+    parser.add_argument("--steps", type=int, default=3, help="train steps per timing")
+    parser.add_argument("--mc-repeats", type=int, default=3, help="mc_predict rounds")
     parser.add_argument("--rows", type=int, default=1000, help="rows for mc_predict")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
@@ -219,8 +222,9 @@ def main() -> None:
     rows = train_step_ratios(args, rng)
     rows.extend(mc_predict_ratios(args, rng))
     print(
-        f"median of {args.repeats} interleaved repeats, {args.steps} train steps "
-        f"each; mc_predict on {args.rows} rows; backend {keras.backend.backend()}"
+        f"medians of {args.repeats} rounds of {args.steps} train steps per variant "
+        f"(ratio: median of per-round ratios); mc_predict: {args.mc_repeats} rounds "
+        f"on {args.rows} rows; backend {keras.backend.backend()}"
     )
     print(f"{'pair':<36}{'kreg ms':>10}{'keras ms':>10}{'ratio':>8}{'goal':>7}")
     for name, ours, theirs, ratio, goal in rows:
