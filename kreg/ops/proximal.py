@@ -14,7 +14,8 @@ per coordinate, and the matching prox is taken in the metric
 
 from keras import ops
 
-from kreg.ops.penalties import group_axes
+from kreg._validation import check_choice
+from kreg.ops.penalties import GROUP_SPECS, group_axes
 
 #: Newton iterations of the group prox when the thresholds differ inside a group.
 #: From the starting point below it converges to machine precision in at most 8
@@ -111,6 +112,7 @@ def group_soft_threshold(w, threshold, groups: str = "units"):
         gradient methods for structured neural networks", NeurIPS 2021 (prox
         steps in an adaptive optimizer's metric).
     """
+    check_choice(groups, "groups", "group_soft_threshold", GROUP_SPECS)
     w = ops.convert_to_tensor(w)
     axes = group_axes(len(w.shape), groups)
     threshold = ops.convert_to_tensor(threshold, dtype=w.dtype)
@@ -177,4 +179,5 @@ def sparse_group_prox(w, l1, group, groups: str = "units"):
     References:
         Simon, Friedman, Hastie & Tibshirani, "A sparse-group lasso", JCGS 2013.
     """
+    check_choice(groups, "groups", "sparse_group_prox", GROUP_SPECS)
     return group_soft_threshold(soft_threshold(w, l1), group, groups)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from kreg import ops
+from tests.helpers import assert_invalid
 
 
 def _soft(w, t):
@@ -92,8 +93,18 @@ def test_group_soft_threshold_zero_threshold_is_identity():
 
 
 def test_group_soft_threshold_rejects_bad_groups_and_vectors():
-    with pytest.raises(ValueError, match="Invalid value for argument `groups`"):
-        ops.group_soft_threshold(np.ones((2, 2)), 1.0, "rows")
+    assert_invalid(
+        lambda: ops.group_soft_threshold(np.ones((2, 2)), 1.0, "rows"),
+        "groups",
+        "rows",
+        "group_soft_threshold",
+    )
+    assert_invalid(
+        lambda: ops.sparse_group_prox(np.ones((2, 2)), 0.1, 1.0, "all"),
+        "groups",
+        "all",
+        "sparse_group_prox",
+    )
     with pytest.raises(ValueError, match="rank >= 2"):
         ops.group_soft_threshold(np.ones(3), 1.0)
 
