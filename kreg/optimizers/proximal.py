@@ -272,14 +272,6 @@ class Proximal(keras.optimizers.Optimizer):
     def build(self, var_list):
         self.inner_optimizer.build(var_list)
         super().build(var_list)
-        # The prox plan per variable; it depends only on the regularizers'
-        # types, so it is fixed at build (strengths are read at each step).
-        self._plan = {}
-        for variable in var_list:
-            terms = proximable_terms(getattr(variable, "regularizer", None))
-            if terms:
-                groups = _check_groups(terms, variable.path)
-                self._plan[self._var_key(variable)] = (terms, groups)
 
     @property
     def learning_rate(self):
@@ -314,10 +306,12 @@ class Proximal(keras.optimizers.Optimizer):
         local_step = self.inner_optimizer.iterations + 1
         planned = []
         for i, (grad, variable) in enumerate(zip(grads, trainable_variables)):
-            plan = self._plan.get(self._var_key(variable))
-            if plan is None or grad is None:
+            # Read when the train step is traced, so a regularizer attached
+            # later (kreg.regularize resets the train function) is seen.
+            terms = proximable_terms(getattr(variable, "regularizer", None))
+            if not terms or grad is None:
                 continue
-            terms, groups = plan
+            groups = _check_groups(terms, variable.path)
             a, q, c = _coefficients(terms, variable.shape, variable.dtype)
             planned.append((variable, a, q, c, groups))
             if self.loss_includes_penalty:

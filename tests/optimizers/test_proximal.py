@@ -470,3 +470,17 @@ def test_works_under_mixed_precision():
         keras.mixed_precision.set_global_policy("float32")
     kernel = model.get_layer("linear").kernel.numpy().ravel()
     assert kernel[0] > 1.5 and np.all(kernel[1:] == 0)
+
+
+def test_regularizer_attached_after_training_started_is_proxed():
+    rng = np.random.default_rng(15)
+    x = rng.normal(size=(64, 8)).astype("float32")
+    y = x[:, :1] * 2
+    model = _linear(8, None)
+    model.compile(Proximal(keras.optimizers.SGD(0.1)), "mse")
+    _fit_full_batch(model, x, y, steps=5)
+    assert not np.any(model.get_layer("linear").kernel.numpy() == 0)
+    kreg.regularize(model, kernel=kreg.regularizers.L1(0.1))
+    _fit_full_batch(model, x, y, steps=100)
+    kernel = model.get_layer("linear").kernel.numpy().ravel()
+    assert kernel[0] > 1.5 and np.all(kernel[1:] == 0)
