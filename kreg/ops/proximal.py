@@ -108,9 +108,10 @@ def group_soft_threshold(w, threshold, groups: str = "units"):
 
     References:
         Yuan & Lin, "Model selection and estimation in regression with grouped
-        variables", JRSS-B 2006. Yun, Lozano & Yang, "Adaptive proximal
-        gradient methods for structured neural networks", NeurIPS 2021 (prox
-        steps in an adaptive optimizer's metric).
+        variables", JRSS-B 2006. Deleu & Bengio, "Structured sparsity
+        inducing adaptive optimizers for deep learning",
+        https://arxiv.org/abs/2102.03869 (the group prox in an adaptive
+        optimizer's metric, by a numerical solver).
     """
     check_choice(groups, "groups", "group_soft_threshold", GROUP_SPECS)
     w = ops.convert_to_tensor(w)

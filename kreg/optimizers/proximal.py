@@ -161,12 +161,15 @@ class Proximal(keras.optimizers.Optimizer):
     (:func:`kreg.ops.group_soft_threshold` with per-weight thresholds). A
     single scalar threshold (``step="learning_rate"``) with Adam would
     instead converge to a reweighted lasso, zeroing a weight when
-    ``|g_i| <= lambda / (lr / D_i)``: which features survive would depend on
+    ``|g_i| <= lambda * lr / D_i``: which features survive would depend on
     Adam's gradient statistics. ``step="learning_rate"`` is offered for
     optimizers kreg does not know (Lion, Adafactor, ...), with that caveat.
-    Exact agreement with scikit-learn is tested with SGD (full-batch ISTA);
-    Adam reaches the same support when its learning rate is small enough to
-    settle (Adam's step for a weight at rest is about ``lr / lambda``).
+    Tested against scikit-learn: full-batch SGD (ISTA) reaches its lasso,
+    elastic net and multi-task lasso; the lasso solution is a fixed point
+    with Adam, AdamW, Adamax, RMSprop, Adagrad and SGD, and Adam, Nadam,
+    RMSprop and SGD with momentum converge to it. With minibatches the
+    weights settle when the learning rate is small enough (Adam's step for a
+    non-zero weight at rest is about ``lr / lambda``).
 
     Not supported (ValueError): an inner optimizer with ``use_ema`` (the
     averaged weights are not sparse), ``gradient_accumulation_steps``, or a
@@ -206,7 +209,9 @@ class Proximal(keras.optimizers.Optimizer):
         Beck & Teboulle, "A fast iterative shrinkage-thresholding algorithm
         for linear inverse problems", SIAM J. Imaging Sci. 2009. Yun, Lozano &
         Yang, "Adaptive proximal gradient methods for structured neural
-        networks", NeurIPS 2021. Friedman, Hastie & Tibshirani,
+        networks", NeurIPS 2021. Deleu & Bengio, "Structured sparsity inducing
+        adaptive optimizers for deep learning",
+        https://arxiv.org/abs/2102.03869. Friedman, Hastie & Tibshirani,
         "Regularization paths for generalized linear models via coordinate
         descent", J. Stat. Softw. 2010 (glmnet).
     """
