@@ -20,6 +20,15 @@ class VariableRate:
     ``kreg.callbacks.DropoutSchedule`` finds the layers to schedule with
     ``isinstance(layer, kreg.layers.VariableRate)``. ``ConcreteDropout`` is
     not one of them: its rate is learned.
+
+    Example:
+
+    >>> layer = kreg.layers.DropPath(0.1)
+    >>> isinstance(layer, kreg.layers.VariableRate), layer.rate.trainable
+    (True, False)
+    >>> layer.rate = 0.3
+    >>> round(float(layer.rate), 6)
+    0.3
     """
 
     def _init_rate(self, rate: float, seed: int | None) -> None:

@@ -33,6 +33,13 @@ class MCPrediction(NamedTuple):
             weights), one value per row; `None` for regression.
         samples: all predictions, ``(samples,) + mean.shape``, if
             ``return_samples=True``; otherwise `None`.
+
+    Example:
+
+    >>> pred = kreg.uncertainty.MCPrediction(mean=np.zeros(3), std=np.ones(3))
+    >>> mean, std, *_ = pred
+    >>> pred.entropy is None
+    True
     """
 
     mean: np.ndarray
