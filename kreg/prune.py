@@ -121,7 +121,14 @@ def _prunable(layer) -> bool:
     return layer.data_format == "channels_last" and layer.groups == 1
 
 
+def _elementwise(activation) -> bool:
+    """Softmax-like activations mix units: removing one changes the others."""
+    return getattr(activation, "__name__", "") not in ("softmax", "log_softmax")
+
+
 def _per_channel(layer) -> bool:
+    if isinstance(layer, L.Activation):
+        return _elementwise(layer.activation)
     if isinstance(layer, L.BatchNormalization):
         rank = len(layer.input.shape)
         return layer.axis % rank == rank - 1
@@ -141,7 +148,7 @@ def _segments(chain) -> list:
     per-channel layers (and at most one Flatten / global pooling, conv to Dense)."""
     segments = []
     for i, a in enumerate(chain):
-        if not _prunable(a):
+        if not _prunable(a) or not _elementwise(a.activation):
             continue
         to_vector = None
         for j in range(i + 1, len(chain)):

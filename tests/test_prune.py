@@ -145,6 +145,25 @@ def test_functional_chain_is_pruned_and_a_branching_model_is_refused():
     assert_invalid(lambda: kreg.prune(chain, drop_inputs=1), "drop_inputs", 1, "prune")
 
 
+def test_softmax_mixes_units_so_they_are_kept():
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(3, activation="softmax", name="a"),
+            keras.layers.Dense(3, name="b"),
+            keras.layers.Activation("softmax"),
+            keras.layers.Dense(1),
+        ]
+    )
+    _randomize(model)
+    _zero(model.get_layer("a"), units=[0])
+    _zero(model.get_layer("b"), units=[1], inputs=[2])
+    report = kreg.prune(model)
+    assert report.kept_units["a"] == [0, 1, 2]
+    assert report.kept_units["b"] == [0, 1, 2]
+    _assert_same_predictions(model, report, rng.normal(size=(8, 4)))
+
+
 def test_unknown_layer_between_dense_layers_stops_pruning():
     model = keras.Sequential(
         [
