@@ -202,7 +202,9 @@ class Tuner(keras_tuner.Tuner):
             raise invalid_argument(owner, "objective", "a single objective", objective)
         directory = "." if directory is None else directory
         project_name = project_name or "untitled_project"
-        if not overwrite:
+        is_worker = dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle()
+        if not overwrite and not is_worker:
+            # Workers skip it: the chief owns (and may be writing) these files.
             check_project(os.path.join(str(directory), project_name))
         super().__init__(
             oracle=oracle,
