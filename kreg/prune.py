@@ -144,8 +144,9 @@ def _per_channel(layer) -> bool:
 
 
 def _segments(chain) -> list:
-    """(a, between, b, to_vector) for each prunable a fed to prunable b through
-    per-channel layers (and at most one Flatten / global pooling, conv to Dense)."""
+    """(i, j, to_vector) for each prunable chain[i] that feeds prunable chain[j]
+    through per-channel layers and at most one Flatten or global pooling (conv
+    to Dense) at index ``to_vector`` (None if there is none)."""
     segments = []
     for i, a in enumerate(chain):
         if not _prunable(a) or not _elementwise(a.activation):
@@ -300,8 +301,8 @@ def prune(model: keras.Model, drop_inputs: bool = False) -> PruneReport:
     n = len(chain)
     input_shape = tuple(model.inputs[0].shape[1:])
     features = input_shape[-1]
-    # rows_in[k]: kept rows (input axis) of layer k's kernel, or of its
-    # per-channel weights; cols[k]: kept units. None means all.
+    # keep_rows[k]: kept input rows of layer k's kernel, or kept channels of
+    # its per-channel weights; keep_units[k]: kept units. Absent means all.
     keep_units: dict[int, np.ndarray] = {}
     keep_rows: dict[int, np.ndarray] = {}
     bias_add: dict[int, np.ndarray] = {}
