@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from kreg._api import register
+from kreg._validation import invalid_argument
 from kreg.layers.variable_rate import VariableRate
 from kreg.ops.dropout import drop_connect
 
@@ -54,6 +55,19 @@ class DropConnectDense(VariableRate, keras.layers.Dense):
         # Set by kreg.uncertainty.mc_predict: the batch holds this many stacked
         # copies of the data, and each copy gets its own weight mask.
         self._mc_groups = None
+        # Dense's input spec would reject a bad rank before build(), in its own
+        # words; build() raises kreg's error instead (and then sets the spec).
+        self.input_spec = None
+
+    def build(self, input_shape):
+        if len(input_shape) < 2:
+            raise invalid_argument(
+                "DropConnectDense",
+                "input_shape",
+                "a shape of rank >= 2, (batch, ..., features)",
+                tuple(input_shape),
+            )
+        super().build(input_shape)
 
     def call(self, inputs, training=None):
         kernel = self.kernel

@@ -91,17 +91,17 @@ def test_bad_arguments_raise_naming_the_argument(case):
             checked += 1
     assert checked >= 1
     layer = case.make(0.3, 0)
-    if case.name == "DropConnectDense":
-        # Dense's own input check (rank >= 2) applies.
-        with pytest.raises(ValueError, match="min_ndim"):
-            layer(np.ones((3,), "float32"))
-    elif case.name != "MCDropout":  # MCDropout, like Dropout, takes any rank
+    if case.name != "MCDropout":  # MCDropout, like Dropout, takes any rank
         assert_invalid(
             lambda: layer.build(case.bad_shape),
             "input_shape",
             case.bad_shape,
             case.name,
         )
+        with pytest.raises(
+            ValueError, match="Invalid value for argument `input_shape`"
+        ):
+            layer(np.ones((3,) * (len(case.bad_shape)), "float32"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
