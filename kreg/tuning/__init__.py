@@ -1,6 +1,7 @@
 """Tuning how much to regularize: search spaces, cross-validation, the λ path."""
 
 from kreg.tuning.hypermodel import HyperModel
+from kreg.tuning.models import tabular_hypermodel, tabular_model
 from kreg.tuning.path import RegularizationPath, regularization_path
 from kreg.tuning.search_space import (
     augmentation_strength,
@@ -23,5 +24,7 @@ __all__ = [
     "regularizer",
     "select",
     "standard_error",
+    "tabular_hypermodel",
+    "tabular_model",
     "weight_decay",
 ]

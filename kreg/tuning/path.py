@@ -193,7 +193,7 @@ def regularization_path(
     optimizer=None,
     epochs: int = 100,
     batch_size: int = 32,
-    patience: int = 5,
+    patience: int = 3,
     min_delta: float = 1e-3,
     warm_start: bool = True,
     sparsity_tol: float = 0.0,
@@ -248,7 +248,7 @@ def regularization_path(
             ``kreg.optimizers.Proximal(Adam(2e-2))``, which gives exact zeros.
         epochs: the most epochs per strength. Defaults to `100`.
         batch_size: batch size. Defaults to `32`.
-        patience: early-stopping patience per strength. Defaults to `5`.
+        patience: early-stopping patience per strength. Defaults to `3`.
         min_delta: relative improvement of ``val_data_loss`` that resets the
             patience (kreg's ``min_delta_mode="relative"``). Defaults to
             `1e-3`.
@@ -387,6 +387,7 @@ def regularization_path(
             validation_data=(x_val, y_val),
             epochs=epochs,
             batch_size=batch_size,
+            validation_batch_size=min(len(y_val), 4096),
             callbacks=[stopper],
             verbose=verbose,
         )
@@ -449,7 +450,7 @@ def regularization_path(
                 selection.standard_error(val_losses),
                 float(penalty(model).total),
                 float(np.mean(values <= sparsity_tol)),
-                _active_inputs(penalized[0], sparsity_tol),
+                _active_inputs(penalized, sparsity_tol),
                 used,
                 time.perf_counter() - t0 + (setup_seconds if i == 0 else 0.0),
             )
@@ -531,7 +532,8 @@ def _loss_fn(model):
 
 def _per_sample_loss(model, x, y, batch_size) -> np.ndarray:
     fn = _loss_fn(model)
-    prediction = model.predict(x, batch_size=batch_size, verbose=0)
+    # One batch size per data set keeps predict from retracing per λ.
+    prediction = model.predict(x, batch_size=min(len(y), 4096), verbose=0)
     y = np.asarray(y)
     if y.ndim == prediction.ndim - 1 and prediction.shape[-1] == 1:
         y = y[..., None]
@@ -545,12 +547,21 @@ def _data_loss(model, x, y, batch_size) -> float:
     return float(np.mean(_per_sample_loss(model, x, y, batch_size)))
 
 
-def _active_inputs(variable, tol) -> int:
-    w = np.abs(np.asarray(variable))
-    if w.ndim < 2:
-        return int(np.sum(w > tol))
-    axes = tuple(i for i in range(w.ndim) if i != w.ndim - 2)
-    return int(np.sum(w.max(axis=axes) > tol))
+def _active_inputs(penalized, tol) -> int:
+    """Input features still in use: rows (axis -2) of the penalized kernels
+    that read the model's inputs (those with as many rows as the first)."""
+    rows = None
+    for variable in penalized:
+        w = np.abs(np.asarray(variable))
+        if w.ndim < 2:
+            continue
+        axes = tuple(i for i in range(w.ndim) if i != w.ndim - 2)
+        used = w.max(axis=axes) > tol
+        if rows is None:
+            rows = used
+        elif used.shape == rows.shape:
+            rows = rows | used
+    return int(np.sum(rows)) if rows is not None else 0
 
 
 def _lambda_max(model, reg, penalized, x, y, batch_size) -> float:

@@ -25,7 +25,7 @@ REGULARIZER_KINDS = {
 
 #: Suffixes of the hyperparameter names that measure how strongly a trial
 #: regularizes (see :func:`kreg.tuning.regularization_level`).
-LEVEL_SUFFIXES = ("strength", "rate", "weight_decay")
+LEVEL_SUFFIXES = ("strength", "dropout_rate", "dropout", "weight_decay")
 
 
 def _check_hp(hp, owner: str):
@@ -286,8 +286,9 @@ def regularization_level(hp: keras_tuner.HyperParameters) -> float:
     """How strongly a trial's hyperparameters regularize, as one number.
 
     The sum, over the active ``Float`` hyperparameters whose names end with
-    ``strength``, ``rate`` or ``weight_decay`` (the names the helpers of this
-    module register), of the value's position in its range, in [0, 1]: on
+    ``strength``, ``dropout_rate``, ``dropout`` or ``weight_decay`` (the
+    names the helpers of this module register; not ``learning_rate``), of
+    the value's position in its range, in [0, 1]: on
     the log scale for log-sampled ones. A dimension switched off by its
     Boolean (or inactive) counts 0. The one-standard-error rule picks, among
     the trials within one standard error of the best, the one with the

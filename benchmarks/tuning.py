@@ -1,0 +1,337 @@
+"""How well does kreg choose the regularization? Side by side, in one run.
+
+On scikit-learn datasets, with the same train/test split for every method:
+
+- an unregularized MLP (early stopping on a validation split);
+- plain KerasTuner random search on ``val_loss`` over L2 and dropout;
+- kreg's cross-validated tuner with its default model (a linear part plus an
+  MLP whose input kernels carry L1 or a group lasso, proximal training),
+  winner by the minimum and by the one-standard-error rule, refitted;
+- kreg's λ path (L1, warm starts), best point on the validation data;
+- scikit-learn's ElasticNetCV / LogisticRegressionCV.
+
+It prints the test score (R² for regression, accuracy and log loss for
+classification) and the wall time of each, and the λ path warm versus cold
+(alternated, median of ``--repeats``). The default run is short (one
+dataset, few trials); ``--full`` runs the three datasets of the README.
+
+    python benchmarks/tuning.py
+    python benchmarks/tuning.py --full
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import keras_tuner  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn import datasets, linear_model, metrics, model_selection  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+import kreg  # noqa: E402
+
+
+def load(name, seed):
+    if name == "diabetes":
+        x, y = datasets.load_diabetes(return_X_y=True)
+        task = "regression"
+    elif name == "friedman1":
+        x, y = datasets.make_friedman1(
+            n_samples=600, n_features=10, noise=1.0, random_state=seed
+        )
+        task = "regression"
+    elif name == "breast_cancer":
+        x, y = datasets.load_breast_cancer(return_X_y=True)
+        task = "binary"
+    else:
+        raise ValueError(name)
+    stratify = y if task != "regression" else None
+    x_tr, x_te, y_tr, y_te = model_selection.train_test_split(
+        x, y, test_size=0.25, random_state=seed, stratify=stratify
+    )
+    scaler = StandardScaler().fit(x_tr)
+    x_tr, x_te = (scaler.transform(a).astype("float32") for a in (x_tr, x_te))
+    if task == "regression":
+        mu, sd = y_tr.mean(), y_tr.std()
+        y_tr, y_te = ((a - mu) / sd for a in (y_tr, y_te))
+    return x_tr, x_te, y_tr.astype("float32"), y_te.astype("float32"), task
+
+
+def score(task, y_true, prediction):
+    prediction = np.asarray(prediction).reshape(len(y_true), -1)
+    if task == "regression":
+        return {
+            "score": metrics.r2_score(y_true, prediction[:, 0]),
+            "logloss": float("nan"),
+        }
+    p = np.clip(prediction[:, 0], 1e-7, 1 - 1e-7)
+    return {
+        "score": metrics.accuracy_score(y_true, p > 0.5),
+        "logloss": metrics.log_loss(y_true, p),
+    }
+
+
+def plain_mlp(n_features, task, regularizer=None, dropout=0.0):
+    model = keras.Sequential(
+        [
+            keras.Input((n_features,)),
+            keras.layers.Dense(32, "relu", kernel_regularizer=regularizer),
+            keras.layers.Dropout(dropout),
+            keras.layers.Dense(
+                1,
+                "sigmoid" if task == "binary" else None,
+                kernel_regularizer=regularizer,
+            ),
+        ]
+    )
+    loss = "binary_crossentropy" if task == "binary" else "mse"
+    model.compile(keras.optimizers.Adam(1e-2), loss)
+    return model
+
+
+def stop(monitor="val_loss"):
+    return keras.callbacks.EarlyStopping(
+        monitor=monitor, patience=10, restore_best_weights=True
+    )
+
+
+def run_dataset(name, args, workdir):
+    x_tr, x_te, y_tr, y_te, task = load(name, args.seed)
+    n = x_tr.shape[1]
+    rows = []
+
+    def record(method, started, prediction, note=""):
+        rows.append(
+            {
+                "dataset": name,
+                "method": method,
+                "seconds": time.perf_counter() - started,
+                **score(task, y_te, prediction),
+                "note": note,
+            }
+        )
+        print(
+            f"  {method:<34} {rows[-1]['score']:.3f}  "
+            f"{rows[-1]['seconds']:7.1f}s {note}",
+            flush=True,
+        )
+
+    print(
+        f"{name}: {len(y_tr)} train, {len(y_te)} test, {n} features, {task}", flush=True
+    )
+
+    t = time.perf_counter()
+    keras.utils.set_random_seed(args.seed)
+    model = plain_mlp(n, task)
+    model.fit(
+        x_tr,
+        y_tr,
+        validation_split=0.2,
+        epochs=args.epochs,
+        batch_size=32,
+        callbacks=[stop()],
+        verbose=0,
+    )
+    record("MLP, no regularization", t, model.predict(x_te, verbose=0))
+
+    t = time.perf_counter()
+
+    def kt_build(hp):
+        l2 = hp.Float("l2", 1e-5, 1e-1, sampling="log")
+        return plain_mlp(
+            n, task, keras.regularizers.L2(l2), hp.Float("dropout", 0.0, 0.5, step=0.1)
+        )
+
+    tuner = keras_tuner.RandomSearch(
+        kt_build,
+        objective="val_loss",
+        max_trials=args.trials,
+        seed=args.seed,
+        directory=workdir,
+        project_name=f"kt_{name}",
+        overwrite=True,
+    )
+    tuner.search(
+        x_tr,
+        y_tr,
+        validation_split=0.2,
+        epochs=args.epochs,
+        batch_size=32,
+        callbacks=[stop()],
+        verbose=0,
+    )
+    best = tuner.get_best_models(1)[0]
+    record("KerasTuner random, val_loss, L2+drop", t, best.predict(x_te, verbose=0))
+
+    t = time.perf_counter()
+    ktuner = kreg.tuning.Tuner(
+        kreg.tuning.tabular_hypermodel(n, task=task),
+        cv=args.cv,
+        max_trials=args.trials,
+        seed=args.seed,
+        patience=10,
+        directory=workdir,
+        project_name=f"kreg_{name}",
+        overwrite=True,
+    )
+    ktuner.search(x_tr, y_tr, epochs=args.epochs, batch_size=32)
+    search_seconds = time.perf_counter() - t
+    for rule in ("min", "1se"):
+        t2 = time.perf_counter()
+        refit = ktuner.refit(x_tr, y_tr, rule=rule)
+        hp = ktuner.best_hyperparameters(rule).values
+        note = (
+            f"{hp.get('regularizer_kind') if hp.get('regularizer_on') else 'none'} "
+            + (
+                f"λ={hp['regularizer_strength']:.2g} "
+                if hp.get("regularizer_on")
+                else ""
+            )
+            + f"drop={hp['dropout_rate']:.1f}"
+        )
+        record(
+            f"kreg Tuner cv={args.cv}, {rule}",
+            t2 - search_seconds,
+            refit.predict(x_te, verbose=0),
+            note,
+        )
+
+    t = time.perf_counter()
+
+    def path_build(regularizer):
+        return kreg.tuning.tabular_model(regularizer, 0.0, n_features=n, task=task)
+
+    path = kreg.tuning.regularization_path(
+        path_build,
+        x_tr,
+        y_tr,
+        n_strengths=args.path_points,
+        epochs=args.epochs,
+        seed=args.seed,
+    )
+    i = path.best("min")
+    record(
+        "kreg λ path (L1, warm), min",
+        t,
+        path.best_model("min").predict(x_te, verbose=0),
+        f"λ={path.strengths[i]:.2g} inputs={path.active_inputs[i]}/{n}",
+    )
+
+    t = time.perf_counter()
+    if task == "regression":
+        sk = linear_model.ElasticNetCV(
+            l1_ratio=[0.1, 0.5, 0.9, 1.0], cv=5, random_state=args.seed
+        ).fit(x_tr, y_tr)
+        record(
+            "scikit-learn ElasticNetCV",
+            t,
+            sk.predict(x_te),
+            f"inputs={int(np.sum(sk.coef_ != 0))}/{n}",
+        )
+    else:
+        sk = linear_model.LogisticRegressionCV(cv=5, max_iter=5000).fit(x_tr, y_tr)
+        record("scikit-learn LogisticRegressionCV", t, sk.predict_proba(x_te)[:, 1])
+    return rows, (x_tr, y_tr, task, n)
+
+
+def warm_versus_cold(data, args):
+    x_tr, y_tr, task, n = data
+
+    def build(regularizer):
+        return kreg.tuning.tabular_model(regularizer, 0.0, n_features=n, task=task)
+
+    results = {True: [], False: []}
+    for _ in range(args.repeats):
+        for warm in (True, False):  # alternated, so both see the same load
+            t = time.perf_counter()
+            path = kreg.tuning.regularization_path(
+                build,
+                x_tr,
+                y_tr,
+                n_strengths=args.path_points,
+                epochs=args.epochs,
+                seed=args.seed,
+                warm_start=warm,
+                keep_weights=False,
+            )
+            results[warm].append(
+                (
+                    time.perf_counter() - t,
+                    float(path.val_data_loss[path.best("min")]),
+                    float(np.sum(path.epochs)),
+                )
+            )
+    summary = {}
+    for warm, runs in results.items():
+        summary[warm] = tuple(statistics.median(r[k] for r in runs) for k in range(3))
+    print(
+        f"\nλ path, {args.path_points} strengths, "
+        f"median of {args.repeats} alternated runs:"
+    )
+    for warm in (True, False):
+        seconds, best, epochs = summary[warm]
+        print(
+            f"  {'warm' if warm else 'cold'}: {seconds:7.1f}s, {epochs:5.0f} epochs, "
+            f"best val data loss {best:.4f}"
+        )
+    print(f"  warm / cold wall time: {summary[True][0] / summary[False][0]:.2f}x")
+    return summary
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--full", action="store_true", help="three datasets, more trials, 20-point path"
+    )
+    parser.add_argument("--datasets", nargs="*")
+    parser.add_argument("--trials", type=int)
+    parser.add_argument("--cv", type=int)
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--path-points", type=int)
+    parser.add_argument("--repeats", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    defaults = dict(
+        datasets=["diabetes"], trials=3, cv=3, epochs=60, path_points=8, repeats=1
+    )
+    if args.full:
+        defaults = dict(
+            datasets=["diabetes", "friedman1", "breast_cancer"],
+            trials=10,
+            cv=5,
+            epochs=200,
+            path_points=20,
+            repeats=2,
+        )
+    for key, value in defaults.items():
+        if getattr(args, key) in (None, []):
+            setattr(args, key, value)
+    workdir = tempfile.mkdtemp(prefix="kreg_bench_")
+    try:
+        all_rows, first = [], None
+        for name in args.datasets:
+            rows, data = run_dataset(name, args, workdir)
+            all_rows += rows
+            first = first or data
+        summary = warm_versus_cold(first, args)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("\n| dataset | method | test score | test log loss | wall s | chosen |")
+    print("|---|---|---|---|---|---|")
+    for r in all_rows:
+        ll = "" if np.isnan(r["logloss"]) else f"{r['logloss']:.3f}"
+        print(
+            f"| {r['dataset']} | {r['method']} | {r['score']:.3f} | {ll} "
+            f"| {r['seconds']:.1f} | {r['note']} |"
+        )
+    return all_rows, summary
+
+
+if __name__ == "__main__":
+    main()

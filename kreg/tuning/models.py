@@ -1,0 +1,131 @@
+"""kreg's default tunable model for tabular data: a net that can switch inputs off."""
+
+import keras
+
+from kreg._validation import check_choice, check_int, invalid_argument
+from kreg.metrics import DataLoss
+from kreg.optimizers import Proximal
+from kreg.tuning import search_space
+from kreg.tuning.hypermodel import HyperModel
+
+TASKS = ("regression", "binary", "multiclass")
+
+
+def tabular_model(
+    regularizer,
+    dropout_rate: float = 0.0,
+    *,
+    n_features: int,
+    n_outputs: int = 1,
+    task: str = "regression",
+    units: int = 32,
+    learning_rate: float = 1e-2,
+) -> keras.Model:
+    """A linear model plus a one-hidden-layer MLP, both penalized on their inputs.
+
+    ``output = linear(x) + mlp(x)``, where the linear part's kernel and the
+    MLP's first kernel carry the same regularizer (typically L1 or a group
+    lasso over ``"inputs"``), trained with ``kreg.optimizers.Proximal`` so that
+    input features reach exactly zero. Strong penalties leave a sparse linear
+    model (what ``LassoCV`` fits); weaker ones let the MLP add the
+    non-linear part (as LassoNet). Compiled with ``kreg.metrics.DataLoss``.
+
+    Args:
+        regularizer: penalty of the input kernels, or `None`.
+        dropout_rate: dropout after the hidden layer. Defaults to `0.0`.
+        n_features: number of input features.
+        n_outputs: outputs (classes for `"multiclass"`). Defaults to `1`.
+        task: `"regression"` (mse), `"binary"` (sigmoid, binary
+            cross-entropy) or `"multiclass"` (softmax, sparse categorical
+            cross-entropy). Defaults to `"regression"`.
+        units: hidden units. Defaults to `32`.
+        learning_rate: Adam's learning rate inside ``Proximal``. Defaults to
+            `1e-2`.
+
+    Example:
+
+    >>> model = kreg.tuning.tabular_model(kreg.regularizers.L1(0.01), n_features=4)
+    >>> model.output_shape
+    (None, 1)
+
+    References:
+        Lemhadri, Ruan, Abraham & Tibshirani, "LassoNet: a neural network with
+        feature sparsity", https://arxiv.org/abs/1907.12207
+    """
+    owner = "tabular_model"
+    n_features = check_int(n_features, "n_features", owner, low=1)
+    n_outputs = check_int(n_outputs, "n_outputs", owner, low=1)
+    units = check_int(units, "units", owner, low=1)
+    task = check_choice(task, "task", owner, TASKS)
+    if task == "binary" and n_outputs != 1:
+        raise invalid_argument(owner, "n_outputs", "1 for task='binary'", n_outputs)
+    inputs = keras.Input((n_features,))
+    linear = keras.layers.Dense(
+        n_outputs, kernel_regularizer=regularizer, name="linear"
+    )
+    hidden = keras.layers.Dense(
+        units, "relu", kernel_regularizer=regularizer, name="hidden"
+    )
+    head = keras.layers.Dense(n_outputs, name="head")
+    h = keras.layers.Dropout(dropout_rate)(hidden(inputs))
+    logits = keras.layers.Add()([linear(inputs), head(h)])
+    activation = {"regression": None, "binary": "sigmoid", "multiclass": "softmax"}
+    outputs = keras.layers.Activation(activation[task] or "linear")(logits)
+    model = keras.Model(inputs, outputs)
+    loss = {
+        "regression": "mse",
+        "binary": "binary_crossentropy",
+        "multiclass": "sparse_categorical_crossentropy",
+    }[task]
+    model.compile(
+        optimizer=Proximal(keras.optimizers.Adam(learning_rate)),
+        loss=loss,
+        metrics=[DataLoss(loss)],
+    )
+    return model
+
+
+def tabular_hypermodel(
+    n_features: int,
+    *,
+    n_outputs: int = 1,
+    task: str = "regression",
+    units: int = 32,
+    kinds: tuple[str, ...] = ("l1", "group_lasso"),
+    min_strength: float = 1e-4,
+    max_strength: float = 1.0,
+    max_dropout: float = 0.5,
+) -> HyperModel:
+    """kreg's default search space over :func:`tabular_model`.
+
+    Tunes the input penalty (kind among ``kinds`` or none, strength on a log
+    scale in ``[min_strength, max_strength]``) and the dropout rate in
+    ``[0, max_dropout]``. Defaults suit standardized inputs and targets.
+
+    Example:
+
+    >>> hypermodel = kreg.tuning.tabular_hypermodel(4)
+    >>> import keras_tuner
+    >>> model = hypermodel.build(keras_tuner.HyperParameters())
+    """
+    owner = "tabular_hypermodel"
+    n_features = check_int(n_features, "n_features", owner, low=1)
+    task = check_choice(task, "task", owner, TASKS)
+
+    def build(regularizer, dropout_rate):
+        return tabular_model(
+            regularizer,
+            dropout_rate,
+            n_features=n_features,
+            n_outputs=n_outputs,
+            task=task,
+            units=units,
+        )
+
+    return HyperModel(
+        build,
+        regularizer=lambda hp: search_space.regularizer(
+            hp, kinds=kinds, min_strength=min_strength, max_strength=max_strength
+        ),
+        dropout_rate=lambda hp: search_space.dropout_rate(hp, max_value=max_dropout),
+    )
