@@ -50,6 +50,7 @@ class RegularizationPath:
         epochs: epochs trained at each λ.
         seconds: wall time of each λ's fit.
         max_strength: λ_max, the first strength of the path.
+        n_inputs: input features the penalized kernels read.
         warm_start: whether each fit started from the previous solution.
         model: the model after the last (weakest) fit.
         weights: the model's weights at each λ (``model.set_weights(w)``).
@@ -66,6 +67,7 @@ class RegularizationPath:
     seconds: np.ndarray
     max_strength: float
     warm_start: bool
+    n_inputs: int = 0
     model: keras.Model | None = dataclasses.field(default=None, repr=False)
     weights: list = dataclasses.field(default_factory=list, repr=False)
     regularizer: keras.regularizers.Regularizer | None = dataclasses.field(
@@ -157,6 +159,15 @@ class RegularizationPath:
                 self.best_strength(rule), color="k", ls=style, lw=1, label=f"λ {rule}"
             )
         twin = ax.twinx()
+        if self.n_inputs:
+            twin.plot(
+                self.strengths,
+                1.0 - self.active_inputs / self.n_inputs,
+                "^-",
+                color="tab:green",
+                ms=3,
+                label="inputs switched off",
+            )
         twin.plot(
             self.strengths,
             self.sparsity,
@@ -165,7 +176,7 @@ class RegularizationPath:
             ms=3,
             label="sparsity",
         )
-        twin.set_ylabel("sparsity (fraction of zero weights)")
+        twin.set_ylabel("fraction of zero weights / of inputs off")
         twin.set_ylim(-0.02, 1.02)
         lines = ax.get_legend_handles_labels()
         more = twin.get_legend_handles_labels()
@@ -470,6 +481,7 @@ def regularization_path(
         seconds=columns[8],
         max_strength=float(grid[0]),
         warm_start=warm_start,
+        n_inputs=_n_inputs(penalized),
         model=model if keep_weights else None,
         weights=kept,
         regularizer=reg,
@@ -545,6 +557,13 @@ def _per_sample_loss(model, x, y, batch_size) -> np.ndarray:
 
 def _data_loss(model, x, y, batch_size) -> float:
     return float(np.mean(_per_sample_loss(model, x, y, batch_size)))
+
+
+def _n_inputs(penalized) -> int:
+    for variable in penalized:
+        if len(variable.shape) >= 2:
+            return int(variable.shape[-2])
+    return 0
 
 
 def _active_inputs(penalized, tol) -> int:

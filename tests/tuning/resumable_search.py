@@ -21,7 +21,7 @@ def main(directory: str, log: str) -> None:
 
         def on_epoch_begin(self, epoch, logs=None):
             self._write(f"epoch {epoch}")
-            time.sleep(0.3)  # room for the test to kill mid-epoch
+            time.sleep(0.2)  # room for the test to kill mid-epoch
 
         def _write(self, line):
             with open(log, "a") as f:
