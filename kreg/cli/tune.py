@@ -82,9 +82,12 @@ def load_data(settings: Settings):
     return table, np.sort(train), np.sort(test)
 
 
-def fingerprint(path: str | None) -> str:
+def fingerprint(path: str | None) -> str | None:
+    """SHA-256 of the data file (None if it is gone: loading then says so)."""
     if path is None:
         return "embedded"
+    if not os.path.isfile(path):
+        return None
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -94,10 +97,20 @@ def fingerprint(path: str | None) -> str:
 
 # -- the run folder ----------------------------------------------------------
 def open_run(out: str, settings: Settings, given: set[str]):
-    """Returns the settings to run with and whether the run resumes."""
+    """Returns the settings to run with, whether the run resumes, and whether
+    it is already finished with these very settings."""
     if store.is_run(out):
-        stored_run = store.read_json(os.path.join(out, store.RUN_FILE))
-        stored = Settings.from_dict(stored_run["settings"])
+        try:
+            stored_run = store.read_json(os.path.join(out, store.RUN_FILE))
+            stored = Settings.from_dict(stored_run["settings"])
+        except (ValueError, KeyError, TypeError):
+            raise UsageError(
+                str(
+                    invalid_argument(
+                        _OWNER, "out", "a run folder with a readable run.json", out
+                    )
+                )
+            ) from None
         conflicts = settings.conflicts(stored, given)
         if conflicts:
             raise UsageError(
@@ -111,16 +124,19 @@ def open_run(out: str, settings: Settings, given: set[str]):
                     )
                 )
             )
+        before = stored.to_dict()
         for name in given:
             setattr(stored, name, getattr(settings, name))
-        if fingerprint(stored.data) != stored_run.get("data_sha256"):
+        finished = stored_run.get("status") == "finished" and before == stored.to_dict()
+        digest = fingerprint(stored.data)
+        if digest is not None and digest != stored_run.get("data_sha256"):
             raise invalid_argument(
                 _OWNER,
                 "data",
                 f"the data the run in {out} started with (the file changed since)",
                 stored.data,
             )
-        return stored, True
+        return stored, True, finished
     if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
         raise UsageError(
             str(
@@ -132,7 +148,7 @@ def open_run(out: str, settings: Settings, given: set[str]):
                 )
             )
         )
-    return settings, False
+    return settings, False, False
 
 
 def _write_run(out: str, settings: Settings, status: str, **extra) -> None:
@@ -339,7 +355,14 @@ def tune(settings: Settings, out: str | None, given: set[str], stream) -> str:
     out = out or os.path.join("kreg_runs", settings.data_name)
     if settings.data is not None:
         settings.data = os.path.abspath(settings.data)
-    settings, resumed = open_run(out, settings, given)
+    settings, resumed, finished = open_run(out, settings, given)
+    if finished:
+        stream.write(
+            f"the run in {out} is finished; its report is rebuilt (give a larger "
+            "--trials to extend it)\n"
+        )
+        build_report(out)
+        return out
     # Every check on the data runs before anything is written.
     table, train, test = load_data(settings)
     started = time.time()

@@ -219,6 +219,12 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
     assert (out / "report.md").read_text() == markdown
     assert (out / "plots" / "sparsity.png").is_file()
 
+    # The same command on a finished run only rebuilds the report.
+    model_time = (out / "best_model.keras").stat().st_mtime_ns
+    assert main(argv) == 0
+    assert "is finished; its report is rebuilt" in capsys.readouterr().err
+    assert (out / "best_model.keras").stat().st_mtime_ns == model_time
+
     # A conflicting setting is bad usage, and changes nothing.
     assert main(["tune", str(churn_csv), "--target", "plan", "--out", str(out)]) == 2
     assert "differs: --target 'plan' (the run has None)" in capsys.readouterr().err
