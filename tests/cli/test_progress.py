@@ -23,7 +23,7 @@ def test_progress_on_a_terminal_and_in_a_log():
         progress.trial_begin("1")
         progress.fold_done()
     frames = terminal.getvalue().split("\r")
-    assert frames[1].startswith("[#####---------------] trial 1/4 | fold 1/2")
+    assert frames[1].startswith("[##------------------] trial 1/4 | fold 1/2")
     assert (
         "trial 2/4 | fold 1/2 | best log loss 0.0700 ± 0.0100 (trial 0)" in frames[-1]
     )
