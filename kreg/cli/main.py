@@ -223,7 +223,26 @@ def _print_result(folder: str, report: dict) -> None:
     out.flush()
 
 
+def _missing_extras(command: str) -> bool:
+    """True (after one error line) if pandas or matplotlib is not installed."""
+    missing = []
+    for module in ("pandas", "matplotlib"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        _error(
+            command,
+            f'needs {" and ".join(missing)}: pip install "kreg[all]" (or '
+            f"pip install {' '.join(missing)})",
+        )
+    return bool(missing)
+
+
 def _tune(args) -> int:
+    if _missing_extras("tune"):
+        return 1
     from kreg.cli.report import build_report
     from kreg.cli.tune import UsageError, tune
 
@@ -243,6 +262,8 @@ def _tune(args) -> int:
 
 
 def _report(args) -> int:
+    if _missing_extras("report"):
+        return 1
     from kreg.cli.report import build_report
 
     try:

@@ -3,8 +3,6 @@
 import dataclasses
 import os
 
-from kreg.data import EXAMPLE_NAME
-
 TUNERS = ("random", "bayesian", "hyperband")
 RULES = ("min", "1se")
 
@@ -32,6 +30,8 @@ class Settings:
     @property
     def data_name(self) -> str:
         if self.data is None:
+            from kreg.data import EXAMPLE_NAME
+
             return EXAMPLE_NAME
         return os.path.splitext(os.path.basename(self.data))[0]
 

@@ -253,3 +253,12 @@ def test_regression_path_predicts_in_target_units(tmp_path, sales_csv, capsys):
     prediction = np.asarray(model(x.astype("float32"))).reshape(-1)
     # In revenue units, not z-scores: near the data's scale.
     assert abs(prediction.mean() - frame["revenue"].mean()) < frame["revenue"].std()
+
+
+def test_missing_extras_are_one_line(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    assert main(["tune"]) == 1
+    assert capsys.readouterr().err == (
+        'kreg tune: error: needs matplotlib: pip install "kreg[all]" '
+        "(or pip install matplotlib)\n"
+    )
