@@ -635,7 +635,7 @@ def _null_lambda_max(model, reg, penalized, x, y, batch_size, steps=300):
         optimizer = keras.optimizers.Adam(0.05)
         optimizer.build(free)
 
-        @tf.function
+        @tf.function(autograph=False)
         def step():
             with tf.GradientTape() as tape:
                 prediction = model(xb, training=False)
