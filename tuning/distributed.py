@@ -121,7 +121,7 @@ def launch(args) -> int:
     return max(abs(c) for c in codes)
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
@@ -143,6 +143,11 @@ def main(argv=None) -> int:
         "--log", default="", help="file each fit appends its tuner id to"
     )
     parser.add_argument("--role", default="launch", choices=["launch", "process"])
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.role == "process":
         search(args)

@@ -1,5 +1,6 @@
 """KerasTuner's chief/worker mode on localhost: every trial runs exactly once."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -58,3 +59,11 @@ def test_chief_and_two_workers_run_each_trial_once(tmp_path):
             ran_by.append(json.load(f)["tuner_id"])
     for worker in ("tuner0", "tuner1"):
         assert fits.count(worker) == folds * ran_by.count(worker)
+
+
+def test_the_chief_binds_loopback_unless_told_otherwise():
+    spec = importlib.util.spec_from_file_location("kreg_distributed_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.build_parser().parse_args([]).host == "127.0.0.1"
+    assert module.build_parser().parse_args(["--host", "10.0.0.2"]).host == "10.0.0.2"
