@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import sklearn
 import tensorflow as tf
 from sklearn.linear_model import (
     ElasticNet,
@@ -192,10 +193,13 @@ def test_logistic_l1_selects_sklearn_features(float64):
     logits = x[:, :4] @ np.array([1.5, -1.0, 0.8, 0.5]) + 0.3
     y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logits))).astype("float64")
     c = 0.05
-    # l1_ratio=1 is penalty="l1" (deprecated in scikit-learn 1.8); saga leaves
-    # the intercept unpenalized, as kreg does.
+    # scikit-learn 1.8 deprecated penalty="l1" for l1_ratio=1 (and older releases
+    # ignore l1_ratio without penalty="elasticnet"); saga leaves the intercept
+    # unpenalized, as kreg does.
+    version = tuple(int(part) for part in sklearn.__version__.split(".")[:2])
+    l1 = {"l1_ratio": 1.0} if version >= (1, 8) else {"penalty": "l1"}
     reference = LogisticRegression(
-        l1_ratio=1.0, C=c, solver="saga", tol=1e-10, max_iter=100_000
+        **l1, C=c, solver="saga", tol=1e-10, max_iter=100_000
     ).fit(x, y)
     # sklearn: C * sum(logloss) + |w|_1  =  n*C * (mean logloss + |w|_1 / (n*C)).
     model = _linear(p, kreg.regularizers.L1(1 / (n * c)))
