@@ -62,10 +62,7 @@ def refit(name, hypermodel, model, table, train, test, epochs, out):
         batch_size=32,
         verbose=0,
     )
-    logs = pd.DataFrame(history.history)
-    logs.insert(0, "epoch", np.arange(1, len(logs) + 1))
-    logs["penalty"] = logs["loss"] - logs["data_loss"]
-    store.write_csv(os.path.join(out, f"history_{name}.csv"), logs)
+    write_history(out, name, history)
     scores = held_out_scores(table, model, x_test, test, scale)
     save_model(model, scale, os.path.join(out, f"model_{name}.keras"))
     return fitted, scores, layer_sparsity(model)
@@ -75,3 +72,15 @@ def save_model(model, scale, path: str) -> None:
     """Saves the exported model to ``path`` (atomically)."""
     with store.atomic_path(path) as temporary:
         export(model, scale).save(temporary)
+
+
+def write_history(out: str, name: str, history) -> None:
+    """``history_<name>.csv``: per epoch the logs, and the penalty apart.
+
+    The penalty is ``loss - data_loss``: Keras' training loss is the data loss
+    plus every weight penalty, both averaged over the epoch's batches.
+    """
+    logs = pd.DataFrame(history.history)
+    logs.insert(0, "epoch", np.arange(1, len(logs) + 1))
+    logs["penalty"] = logs["loss"] - logs["data_loss"]
+    store.write_csv(os.path.join(out, f"history_{name}.csv"), logs)

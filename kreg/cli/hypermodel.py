@@ -1,4 +1,11 @@
-"""The hypermodel of ``kreg tune``: preprocessing fitted per fold, then the MLP."""
+"""The hypermodel of ``kreg tune``: preprocessing fitted per fold, then the net.
+
+The net and its search space are kreg's defaults for tables,
+:func:`kreg.tuning.tabular_model` and :func:`kreg.tuning.tabular_hypermodel`:
+a linear model plus a one-hidden-layer MLP whose input kernels carry the
+tuned penalty (L1 or group lasso over the inputs, or none), trained with
+``kreg.optimizers.Proximal`` so that input features switch off exactly.
+"""
 
 import keras
 import keras_tuner
@@ -7,11 +14,8 @@ import pandas as pd
 from sklearn.base import clone
 
 from kreg import tuning
-from kreg.cli.network import build_network
 from kreg.data import make_preprocessor, output_width
-
-#: The penalties the search chooses from (or none).
-KINDS = ("l1", "l2", "group_lasso")
+from kreg.metrics import DataLoss
 
 
 class FoldModel(keras.Model):
@@ -33,7 +37,7 @@ class FoldModel(keras.Model):
 
 
 class TabularHyperModel(keras_tuner.HyperModel):
-    """Builds the MLP from ``hp``; prepares arrays for any rows of the table.
+    """Builds the net from ``hp``; prepares arrays for any rows of the table.
 
     Args:
         features: the training rows' feature columns.
@@ -61,40 +65,45 @@ class TabularHyperModel(keras_tuner.HyperModel):
         self.n_classes = n_classes
         self.template = make_preprocessor(features, numeric, categorical)
         self.width = output_width(self.template)
+        if task == "regression":
+            self._shape = {"task": "regression", "n_outputs": 1}
+        elif n_classes == 2:
+            self._shape = {"task": "binary", "n_outputs": 1}
+        else:
+            self._shape = {"task": "multiclass", "n_outputs": n_classes}
+        self.space = tuning.tabular_hypermodel(self.width, **self._shape)
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
-        return self.build_plain(hp, model_class=FoldModel)
+        return self._fold_model(self.build_plain(hp))
 
-    def build_plain(self, hp, *, model_class=keras.Model) -> keras.Model:
-        """The trial's network as a plain ``keras.Model``, to refit and save."""
-        regularizer = tuning.regularizer(hp, kinds=KINDS)
-        rate = tuning.dropout_rate(hp)
-        return self.network(regularizer, rate or 0.0, model_class=model_class)
+    def build_plain(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        """The trial's net as a plain ``keras.Model``, to refit and save."""
+        return self.space.build(hp)
 
     def build_unregularized(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         """The same shape with no penalty and no dropout (an empty space)."""
-        return self.network(model_class=FoldModel)
+        return self._fold_model(self.network())
 
-    def network(
-        self,
-        regularizer=None,
-        dropout_rate: float = 0.0,
-        *,
-        model_class=keras.Model,
-        first_layer_only: bool = False,
-    ) -> keras.Model:
-        model = build_network(
-            self.width,
-            self.task,
-            self.n_classes,
-            regularizer=regularizer,
-            dropout_rate=dropout_rate,
-            model_class=model_class,
-            first_layer_only=first_layer_only,
+    def network(self, regularizer=None, dropout_rate: float = 0.0) -> keras.Model:
+        """The net with a given penalty (on its input kernels) and dropout."""
+        return tuning.tabular_model(
+            regularizer, dropout_rate, n_features=self.width, **self._shape
         )
-        if model_class is FoldModel:
-            model._kreg_source = self
-        return model
+
+    def _fold_model(self, model: keras.Model) -> "FoldModel":
+        fold = FoldModel(model.inputs, model.outputs, name=model.name)
+        # The same optimizer (unbuilt) and loss; accuracy beside the data loss
+        # so each fold also reports it.
+        metrics = [DataLoss(model.loss)]
+        if self.task == "classification":
+            metrics.append(
+                keras.metrics.BinaryAccuracy(name="accuracy")
+                if self.n_classes == 2
+                else keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+            )
+        fold.compile(optimizer=model.optimizer, loss=model.loss, metrics=metrics)
+        fold._kreg_source = self
+        return fold
 
     def prepare(self, train_rows, *other_rows, features=None, y=None):
         """Fits the preprocessing on ``train_rows``; returns arrays for every set.

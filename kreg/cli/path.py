@@ -3,19 +3,24 @@
 ``kreg.tuning.regularization_path`` fits the network from λ_max (every input
 switched off) down to λ_max / 1000, warm-started, on part of the training
 rows, and scores each λ on the rest. The preprocessing is fitted on the
-fitting part only. Each strength becomes one row of ``trials.csv``.
+fitting part only. Each strength becomes one row of ``trials.csv``. The
+chosen strengths (min and 1se) are then fitted afresh on the same rows, with
+early stopping on the same validation rows, for their learning curves; those
+fits are the saved models.
 """
 
 import math
 import os
 
 import joblib
+import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from kreg import regularizers, tuning
+from kreg.callbacks import EarlyStopping
 from kreg.cli import store, trials
-from kreg.cli.evaluation import held_out_scores, save_model
+from kreg.cli.evaluation import held_out_scores, save_model, write_history
 from kreg.cli.search import PATIENCE, write_trials
 from kreg.cli.sparsity import layer_sparsity
 
@@ -47,7 +52,7 @@ def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
     )
 
     def build(regularizer):
-        return hypermodel.network(regularizer, first_layer_only=True)
+        return hypermodel.network(regularizer)
 
     arguments = dict(
         regularizer=KIND,
@@ -94,9 +99,26 @@ def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
     for rule in ("min", "1se"):
         index = path.best(rule)
         strength = float(path.strengths[index])
-        model = build(regularizers.GroupLasso(strength, groups="inputs"))
-        model.set_weights(path.weights[index])
         record = records[index]
+        if rule == "1se" and models["min"]["trial_id"] == record["trial_id"]:
+            models[rule] = {**models["min"], "rule": rule}
+            continue
+        # The chosen λ, fitted afresh on the same rows with early stopping on
+        # the same validation rows: the learning curves of the winner.
+        progress.note(f"fitting the {rule} choice (λ={strength:.2e}) for its curves")
+        keras.utils.set_random_seed(settings.seed)
+        model = build(regularizers.GroupLasso(strength, groups="inputs"))
+        history = model.fit(
+            x,
+            y,
+            validation_data=(x_val, y_val),
+            epochs=settings.epochs,
+            batch_size=32,
+            verbose=0,
+            callbacks=[EarlyStopping(patience=PATIENCE, restore_best_weights=True)],
+        )
+        write_history(out, rule, history)
+        sparsity = layer_sparsity(model)
         models[rule] = {
             "rule": rule,
             "trial_id": record["trial_id"],
@@ -108,12 +130,13 @@ def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
             "cv_se": record["score_se"],
             "cv_accuracy": None,
             "cv_accuracy_se": None,
-            "epochs": record["epochs"],
+            "epochs": len(history.history["loss"]),
             "test": held_out_scores(table, model, x_test, test, scale),
-            "sparsity": layer_sparsity(model),
-            "active_inputs": int(path.active_inputs[index]),
+            "sparsity": sparsity,
+            "active_inputs": sparsity[0]["inputs"] - sparsity[0]["inputs_off"],
             "model": f"model_{rule}.keras",
-            "history": None,
+            "history": f"history_{rule}.csv",
+            "watched": "validation rows (early stopping)",
         }
         save_model(model, scale, os.path.join(out, f"model_{rule}.keras"))
     return models

@@ -104,8 +104,15 @@ def score_vs_dropout(records, chosen, label: str, path: str) -> None:
     _save(figure, path)
 
 
-def learning_curves(histories: dict, label: str, path: str) -> None:
-    """Per model: data loss (train, and test watched) and the penalty apart."""
+def learning_curves(
+    histories: dict, label: str, path: str, watched: dict | None = None
+) -> None:
+    """Per model: data loss (train, and the rows watched) and the penalty apart.
+
+    ``watched`` names, per model, the rows of its ``val_data_loss`` column
+    (default: the test rows, watched only).
+    """
+    watched = watched or {}
     figure = Figure(figsize=(9.6, 3.8))
     loss_axis = figure.add_subplot(1, 2, 1)
     penalty_axis = figure.add_subplot(1, 2, 2)
@@ -121,7 +128,7 @@ def learning_curves(histories: dict, label: str, path: str) -> None:
                 frame["val_data_loss"],
                 "--",
                 color=color,
-                label=f"{name}: test (watched only)",
+                label=f"{name}: {watched.get(name, 'test (watched only)')}",
             )
         penalty_axis.plot(
             frame["epoch"], frame["penalty"], "-", color=color, label=name

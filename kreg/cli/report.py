@@ -157,8 +157,16 @@ def build_report(folder: str) -> dict:
             if path and os.path.exists(path):
                 histories[key] = pd.read_csv(path)
         if histories:
+            watched = {
+                key: entry["watched"]
+                for key, entry in final["models"].items()
+                if entry.get("watched")
+            }
             plots.learning_curves(
-                histories, label, os.path.join(plots_dir, "learning_curves.png")
+                histories,
+                label,
+                os.path.join(plots_dir, "learning_curves.png"),
+                watched,
             )
             made.append("learning_curves.png")
         plots.sparsity(
