@@ -17,7 +17,8 @@ def check_data(x, y, owner: str):
     generators), unequal lengths, NaN and infinities.
 
     Returns:
-        ``(x, y, n)`` with numpy arrays and the number of samples.
+        ``(x, y, n)`` with numpy arrays (a 1-D ``y`` as one column) and the
+        number of samples.
     """
     if x is None or y is None:
         raise invalid_argument(owner, "y" if x is not None else "x", "an array", None)
@@ -65,6 +66,10 @@ def check_data(x, y, owner: str):
             f"as many rows as x ({sorted(lengths)})",
             f"<array with {len(y)} rows>",
         )
+    if y.ndim == 1:
+        # One column: Keras' losses reconcile (n,) with (n, 1), but metrics
+        # such as DataLoss("binary_crossentropy") do not.
+        y = y[:, None]
     return x, y, len(y)
 
 
