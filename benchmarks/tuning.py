@@ -25,6 +25,7 @@ import shutil
 import statistics
 import tempfile
 import time
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -235,7 +236,10 @@ def run_dataset(name, args, workdir):
             f"inputs={int(np.sum(sk.coef_ != 0))}/{n}",
         )
     else:
-        sk = linear_model.LogisticRegressionCV(cv=5, max_iter=5000).fit(x_tr, y_tr)
+        with warnings.catch_warnings():
+            # scikit-learn 1.8 announces new defaults of LogisticRegressionCV.
+            warnings.simplefilter("ignore", FutureWarning)
+            sk = linear_model.LogisticRegressionCV(cv=5, max_iter=5000).fit(x_tr, y_tr)
         record("scikit-learn LogisticRegressionCV", t, sk.predict_proba(x_te)[:, 1])
     return rows, (x_tr, y_tr, task, n)
 
