@@ -20,4 +20,6 @@ def _doctest_names(doctest_namespace):
 def _fixed_seed():
     keras.utils.set_random_seed(1234)
     yield
-    keras.backend.clear_session()
+    # free_memory=False skips a gc.collect() per test (~0.15 s each, over a minute
+    # in all); names and graphs are still reset.
+    keras.backend.clear_session(free_memory=False)
