@@ -1,6 +1,7 @@
 """The data loss as a metric, apart from the penalty."""
 
 import keras
+from keras import ops
 
 from kreg._api import register
 from kreg._validation import invalid_argument
@@ -45,6 +46,17 @@ class DataLoss(keras.metrics.MeanMetricWrapper):
             )
         self._loss = loss
         super().__init__(fn=fn, name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        # The compiled loss lines up labels of shape (n,) with predictions of
+        # shape (n, 1); the plain function does not, so do what the loss does.
+        y_true = ops.convert_to_tensor(y_true)
+        y_pred = ops.convert_to_tensor(y_pred)
+        if len(y_true.shape) == len(y_pred.shape) - 1 and y_pred.shape[-1] == 1:
+            y_true = ops.expand_dims(y_true, -1)
+        elif len(y_pred.shape) == len(y_true.shape) - 1 and y_true.shape[-1] == 1:
+            y_true = ops.squeeze(y_true, -1)
+        return super().update_state(y_true, y_pred, sample_weight=sample_weight)
 
     def get_config(self) -> dict:
         loss = self._loss

@@ -23,6 +23,17 @@ def test_matches_the_loss_function(loss):
     assert float(metric.result()) == pytest.approx(float(np.mean(expected)), rel=1e-6)
 
 
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "mse"])
+def test_labels_of_rank_one_line_up_as_in_the_compiled_loss(loss):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, "sigmoid")])
+    model.compile("sgd", loss, metrics=[kreg.metrics.DataLoss(loss)])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3)).astype("float32")
+    y = rng.integers(0, 2, size=32).astype("float32")  # shape (n,), not (n, 1)
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert logs["data_loss"] == pytest.approx(logs["loss"], rel=1e-5)
+
+
 def test_val_data_loss_is_logged_without_the_penalty():
     model = keras.Sequential(
         [
