@@ -1,11 +1,11 @@
 """Train-step time of an MLP with no penalty, Keras' L2 and kreg's penalties.
 
 Every variant trains the same 3 x 512 MLP (batch 256) in the same process; the
-variants are interleaved over repeats and the median epoch time is kept, so a
-busy machine slows them all alike. Prints ratios against no penalty and kreg's
-L2 against Keras' L2.
+variants run in a new random order each round, and each ratio is the median of
+the ratios within a round, so a busy machine slows them all alike. Prints ratios
+against no penalty and kreg's L2 against Keras' L2.
 
-    python benchmarks/penalty_overhead.py [--repeats 7] [--steps 40]
+    python benchmarks/penalty_overhead.py [--repeats 9] [--steps 100]
 """
 
 import argparse
@@ -47,8 +47,8 @@ def build(regularizer_factory, features: int) -> keras.Model:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=40, help="train steps per timing")
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--steps", type=int, default=100, help="train steps per timing")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--features", type=int, default=64)
     args = parser.parse_args()
@@ -72,15 +72,24 @@ def main() -> None:
             times[name].append((time.perf_counter() - start) / args.steps)
 
     median = {name: statistics.median(values) for name, values in times.items()}
+    # Ratios within one round, then their median: a slow spell of the machine
+    # slows every variant of that round alike and cancels out.
+    ratio_none = {
+        name: statistics.median(t / n for t, n in zip(times[name], times["none"]))
+        for name in times
+    }
+    ratio_l2 = statistics.median(
+        k / b for k, b in zip(times["kreg L2"], times["keras L2"])
+    )
     print(
         f"MLP 3 x 512, batch {args.batch_size}, {args.features} features, "
-        f"median of {args.repeats} x {args.steps} steps, backend "
+        f"{args.repeats} rounds x {args.steps} steps, backend "
         f"{keras.backend.backend()}"
     )
     print(f"{'variant':<18}{'ms/step':>9}{'vs none':>9}")
     for name, value in median.items():
-        print(f"{name:<18}{1e3 * value:>9.2f}{value / median['none']:>9.3f}")
-    print(f"kreg L2 / keras L2: {median['kreg L2'] / median['keras L2']:.3f}")
+        print(f"{name:<18}{1e3 * value:>9.2f}{ratio_none[name]:>9.3f}")
+    print(f"kreg L2 / keras L2: {ratio_l2:.3f}")
 
 
 if __name__ == "__main__":

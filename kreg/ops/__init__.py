@@ -14,6 +14,7 @@ from kreg.ops.dropout import (
     locked_dropout,
 )
 from kreg.ops.penalties import (
+    elastic_net_penalty,
     group_lasso_penalty,
     group_norms,
     l1_penalty,
@@ -44,6 +45,7 @@ __all__ = [
     "dropout",
     "keep_mask",
     "locked_dropout",
+    "elastic_net_penalty",
     "group_lasso_penalty",
     "group_norms",
     "l1_penalty",

@@ -36,6 +36,20 @@ def l2_penalty(w, factor=None):
     return ops.sum(_weighted(ops.square(w), factor))
 
 
+def elastic_net_penalty(w, l1_ratio: float, factor=None):
+    """``sum(factor * (l1_ratio * |w| + (1 - l1_ratio) / 2 * w**2))``.
+
+    One elementwise expression and one sum: half the reductions of adding the
+    L1 and L2 penalties.
+
+    >>> float(elastic_net_penalty(np.array([1.0, -2.0]), 0.5))  # 0.5*3 + 0.25*5
+    2.75
+    """
+    w = ops.convert_to_tensor(w)
+    values = l1_ratio * ops.abs(w) + (1.0 - l1_ratio) / 2.0 * ops.square(w)
+    return ops.sum(_weighted(values, factor))
+
+
 def group_axes(rank: int, groups: str) -> tuple[int, ...]:
     """The axes that are reduced to form one group's norm.
 

@@ -2,7 +2,7 @@
 
 from kreg._api import register
 from kreg._validation import check_float
-from kreg.ops.penalties import l1_penalty, l2_penalty
+from kreg.ops.penalties import elastic_net_penalty
 from kreg.regularizers.base import Regularizer
 
 
@@ -41,10 +41,7 @@ class ElasticNet(Regularizer):
         )
 
     def penalty(self, x):
-        factor = self._factor(x.dtype)
-        return self.l1_ratio * l1_penalty(x, factor) + (
-            (1.0 - self.l1_ratio) / 2.0
-        ) * l2_penalty(x, factor)
+        return elastic_net_penalty(x, self.l1_ratio, self._factor(x.dtype))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "l1_ratio": self.l1_ratio}
