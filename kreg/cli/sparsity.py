@@ -3,6 +3,8 @@
 import keras
 import numpy as np
 
+from kreg.sparsity import kernel_groups_off
+
 #: Weights at most this large in absolute value count as near zero.
 NEAR_ZERO = 1e-3
 
@@ -18,16 +20,17 @@ def layer_sparsity(model: keras.Model) -> list[dict]:
     for layer in model._flatten_layers(include_self=False):
         if not isinstance(layer, keras.layers.Dense):
             continue
-        kernel = np.asarray(layer.kernel)
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+        units_off, inputs_off = kernel_groups_off(kernel)
         rows.append(
             {
                 "layer": layer.name,
                 "weights": int(kernel.size),
                 "zero_fraction": float(np.mean(kernel == 0)),
                 "near_zero_fraction": float(np.mean(np.abs(kernel) <= NEAR_ZERO)),
-                "inputs_off": int(np.sum(np.all(kernel == 0, axis=1))),
+                "inputs_off": int(inputs_off.sum()),
                 "inputs": int(kernel.shape[0]),
-                "units_off": int(np.sum(np.all(kernel == 0, axis=0))),
+                "units_off": int(units_off.sum()),
                 "units": int(kernel.shape[1]),
             }
         )
