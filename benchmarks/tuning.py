@@ -102,10 +102,16 @@ def stop(monitor="val_loss"):
     )
 
 
+METHODS = ("mlp", "kerastuner", "kreg", "path", "sklearn")
+
+
 def run_dataset(name, args, workdir):
     x_tr, x_te, y_tr, y_te, task = load(name, args.seed)
     n = x_tr.shape[1]
     rows = []
+    data = (x_tr, y_tr, x_te, y_te, task, n)
+    if not args.methods:
+        return rows, data
 
     def record(method, started, prediction, note=""):
         rows.append(
@@ -127,130 +133,142 @@ def run_dataset(name, args, workdir):
         f"{name}: {len(y_tr)} train, {len(y_te)} test, {n} features, {task}", flush=True
     )
 
-    t = time.perf_counter()
-    keras.utils.set_random_seed(args.seed)
-    model = plain_mlp(n, task)
-    model.fit(
-        x_tr,
-        y_tr,
-        validation_split=0.2,
-        epochs=args.epochs,
-        batch_size=32,
-        callbacks=[stop()],
-        verbose=0,
-    )
-    record("MLP, no regularization", t, model.predict(x_te, verbose=0))
-
-    t = time.perf_counter()
-
-    def kt_build(hp):
-        l2 = hp.Float("l2", 1e-5, 1e-1, sampling="log")
-        return plain_mlp(
-            n, task, keras.regularizers.L2(l2), hp.Float("dropout", 0.0, 0.5, step=0.1)
+    if "mlp" in args.methods:
+        t = time.perf_counter()
+        keras.utils.set_random_seed(args.seed)
+        model = plain_mlp(n, task)
+        model.fit(
+            x_tr,
+            y_tr,
+            validation_split=0.2,
+            epochs=args.epochs,
+            batch_size=32,
+            callbacks=[stop()],
+            verbose=0,
         )
+        record("MLP, no regularization", t, model.predict(x_te, verbose=0))
 
-    tuner = keras_tuner.RandomSearch(
-        kt_build,
-        objective="val_loss",
-        max_trials=args.trials,
-        seed=args.seed,
-        directory=workdir,
-        project_name=f"kt_{name}",
-        overwrite=True,
-    )
-    tuner.search(
-        x_tr,
-        y_tr,
-        validation_split=0.2,
-        epochs=args.epochs,
-        batch_size=32,
-        callbacks=[stop()],
-        verbose=0,
-    )
-    best = tuner.get_best_models(1)[0]
-    record("KerasTuner random, val_loss, L2+drop", t, best.predict(x_te, verbose=0))
+    if "kerastuner" in args.methods:
+        t = time.perf_counter()
 
-    t = time.perf_counter()
-    ktuner = kreg.tuning.Tuner(
-        kreg.tuning.tabular_hypermodel(n, task=task),
-        cv=args.cv,
-        max_trials=args.trials,
-        seed=args.seed,
-        patience=10,
-        directory=workdir,
-        project_name=f"kreg_{name}",
-        overwrite=True,
-    )
-    ktuner.search(x_tr, y_tr, epochs=args.epochs, batch_size=32)
-    search_seconds = time.perf_counter() - t
-    for rule in ("min", "1se"):
-        t2 = time.perf_counter()
-        refit = ktuner.refit(x_tr, y_tr, rule=rule)
-        hp = ktuner.best_hyperparameters(rule).values
-        note = (
-            f"{hp.get('regularizer_kind') if hp.get('regularizer_on') else 'none'} "
-            + (
-                f"λ={hp['regularizer_strength']:.2g} "
-                if hp.get("regularizer_on")
-                else ""
+        def kt_build(hp):
+            l2 = hp.Float("l2", 1e-5, 1e-1, sampling="log")
+            return plain_mlp(
+                n,
+                task,
+                keras.regularizers.L2(l2),
+                hp.Float("dropout", 0.0, 0.5, step=0.1),
             )
-            + f"drop={hp['dropout_rate']:.1f}"
+
+        tuner = keras_tuner.RandomSearch(
+            kt_build,
+            objective="val_loss",
+            max_trials=args.trials,
+            seed=args.seed,
+            directory=workdir,
+            project_name=f"kt_{name}",
+            overwrite=True,
         )
-        record(
-            f"kreg Tuner cv={args.cv}, {rule}",
-            t2 - search_seconds,
-            refit.predict(x_te, verbose=0),
-            note,
+        tuner.search(
+            x_tr,
+            y_tr,
+            validation_split=0.2,
+            epochs=args.epochs,
+            batch_size=32,
+            callbacks=[stop()],
+            verbose=0,
         )
+        best = tuner.get_best_models(1)[0]
+        record("KerasTuner random, val_loss, L2+drop", t, best.predict(x_te, verbose=0))
 
-    t = time.perf_counter()
+    if "kreg" in args.methods:
+        t = time.perf_counter()
+        ktuner = kreg.tuning.Tuner(
+            kreg.tuning.tabular_hypermodel(n, task=task),
+            cv=args.cv,
+            max_trials=args.trials,
+            seed=args.seed,
+            patience=10,
+            directory=workdir,
+            project_name=f"kreg_{name}",
+            overwrite=True,
+        )
+        ktuner.search(x_tr, y_tr, epochs=args.epochs, batch_size=32)
+        search_seconds = time.perf_counter() - t
+        for rule in ("min", "1se"):
+            t2 = time.perf_counter()
+            refit = ktuner.refit(x_tr, y_tr, rule=rule)
+            hp = ktuner.best_hyperparameters(rule).values
+            note = (
+                f"{hp.get('regularizer_kind') if hp.get('regularizer_on') else 'none'} "
+                + (
+                    f"λ={hp['regularizer_strength']:.2g} "
+                    if hp.get("regularizer_on")
+                    else ""
+                )
+                + f"drop={hp['dropout_rate']:.1f}"
+            )
+            record(
+                f"kreg Tuner cv={args.cv}, {rule}",
+                t2 - search_seconds,
+                refit.predict(x_te, verbose=0),
+                note,
+            )
 
-    def path_build(regularizer):
-        return kreg.tuning.tabular_model(regularizer, 0.0, n_features=n, task=task)
+    if "path" in args.methods:
+        t = time.perf_counter()
 
-    path = kreg.tuning.regularization_path(
-        path_build,
-        x_tr,
-        y_tr,
-        n_strengths=args.path_points,
-        epochs=args.epochs,
-        seed=args.seed,
-    )
-    i = path.best("min")
-    record(
-        "kreg λ path (L1, warm), min",
-        t,
-        path.best_model("min").predict(x_te, verbose=0),
-        f"λ={path.strengths[i]:.2g} inputs={path.active_inputs[i]}/{n}",
-    )
+        def path_build(regularizer):
+            return kreg.tuning.tabular_model(regularizer, 0.0, n_features=n, task=task)
 
-    t = time.perf_counter()
-    if task == "regression":
-        sk = linear_model.ElasticNetCV(
-            l1_ratio=[0.1, 0.5, 0.9, 1.0], cv=5, random_state=args.seed
-        ).fit(x_tr, y_tr)
+        path = kreg.tuning.regularization_path(
+            path_build,
+            x_tr,
+            y_tr,
+            n_strengths=args.path_points,
+            epochs=args.epochs,
+            seed=args.seed,
+        )
+        i = path.best("min")
         record(
-            "scikit-learn ElasticNetCV",
+            "kreg λ path (L1, warm), min",
             t,
-            sk.predict(x_te),
-            f"inputs={int(np.sum(sk.coef_ != 0))}/{n}",
+            path.best_model("min").predict(x_te, verbose=0),
+            f"λ={path.strengths[i]:.2g} inputs={path.active_inputs[i]}/{n}",
         )
-    else:
-        with warnings.catch_warnings():
-            # scikit-learn 1.8 announces new defaults of LogisticRegressionCV.
-            warnings.simplefilter("ignore", FutureWarning)
-            sk = linear_model.LogisticRegressionCV(cv=5, max_iter=5000).fit(x_tr, y_tr)
-        record("scikit-learn LogisticRegressionCV", t, sk.predict_proba(x_te)[:, 1])
-    return rows, (x_tr, y_tr, task, n)
+
+    if "sklearn" in args.methods:
+        t = time.perf_counter()
+        if task == "regression":
+            sk = linear_model.ElasticNetCV(
+                l1_ratio=[0.1, 0.5, 0.9, 1.0], cv=5, random_state=args.seed
+            ).fit(x_tr, y_tr)
+            record(
+                "scikit-learn ElasticNetCV",
+                t,
+                sk.predict(x_te),
+                f"inputs={int(np.sum(sk.coef_ != 0))}/{n}",
+            )
+        else:
+            with warnings.catch_warnings():
+                # scikit-learn 1.8 announces new defaults of LogisticRegressionCV.
+                warnings.simplefilter("ignore", FutureWarning)
+                sk = linear_model.LogisticRegressionCV(cv=5, max_iter=5000).fit(
+                    x_tr, y_tr
+                )
+            record("scikit-learn LogisticRegressionCV", t, sk.predict_proba(x_te)[:, 1])
+
+    return rows, data
 
 
-def warm_versus_cold(data, args):
-    x_tr, y_tr, task, n = data
+def warm_versus_cold(name, data, args):
+    """The same grid fitted with warm starts and cold; alternated runs."""
+    x_tr, y_tr, x_te, y_te, task, n = data
 
     def build(regularizer):
         return kreg.tuning.tabular_model(regularizer, 0.0, n_features=n, task=task)
 
-    results = {True: [], False: []}
+    runs = {True: [], False: []}
     for _ in range(args.repeats):
         for warm in (True, False):  # alternated, so both see the same load
             t = time.perf_counter()
@@ -262,27 +280,34 @@ def warm_versus_cold(data, args):
                 epochs=args.epochs,
                 seed=args.seed,
                 warm_start=warm,
-                keep_weights=False,
             )
-            results[warm].append(
+            seconds = time.perf_counter() - t
+            best = path.best("min")
+            test = score(task, y_te, path.best_model("min").predict(x_te, verbose=0))
+            runs[warm].append(
                 (
-                    time.perf_counter() - t,
-                    float(path.val_data_loss[path.best("min")]),
+                    seconds,
                     float(np.sum(path.epochs)),
+                    float(path.val_data_loss[best]),
+                    test["score"],
+                    test["logloss"],
                 )
             )
-    summary = {}
-    for warm, runs in results.items():
-        summary[warm] = tuple(statistics.median(r[k] for r in runs) for k in range(3))
+    summary = {
+        warm: [statistics.median(r[k] for r in values) for k in range(5)]
+        for warm, values in runs.items()
+    }
+    summary["direction"] = path.direction
     print(
-        f"\nλ path, {args.path_points} strengths, "
+        f"\n{name}: λ path ({path.direction}), {args.path_points} strengths, "
         f"median of {args.repeats} alternated runs:"
     )
     for warm in (True, False):
-        seconds, best, epochs = summary[warm]
+        seconds, epochs, val, test, logloss = summary[warm]
         print(
             f"  {'warm' if warm else 'cold'}: {seconds:7.1f}s, {epochs:5.0f} epochs, "
-            f"best val data loss {best:.4f}"
+            f"best val data loss {val:.4f}, its test score {test:.3f}"
+            + ("" if np.isnan(logloss) else f" (log loss {logloss:.3f})")
         )
     print(f"  warm / cold wall time: {summary[True][0] / summary[False][0]:.2f}x")
     return summary
@@ -300,10 +325,23 @@ def main(argv=None):
     parser.add_argument("--path-points", type=int)
     parser.add_argument("--repeats", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--methods",
+        nargs="*",
+        choices=METHODS,
+        help="methods of the side-by-side table (default: all)",
+    )
+    parser.add_argument(
+        "--warm-cold",
+        nargs="*",
+        help="datasets of the warm-versus-cold comparison (default: the first)",
+    )
     args = parser.parse_args(argv)
     defaults = dict(
         datasets=["diabetes"], trials=3, cv=3, epochs=60, path_points=8, repeats=1
     )
+    if args.methods is None:
+        args.methods = list(METHODS)
     if args.full:
         defaults = dict(
             datasets=["diabetes", "friedman1", "breast_cancer"],
@@ -311,21 +349,39 @@ def main(argv=None):
             cv=5,
             epochs=200,
             path_points=20,
-            repeats=2,
+            repeats=1,
+            warm_cold=["diabetes", "friedman1", "breast_cancer"],
         )
     for key, value in defaults.items():
         if getattr(args, key) in (None, []):
             setattr(args, key, value)
+    if args.warm_cold in (None, []):
+        args.warm_cold = defaults.get("warm_cold", args.datasets[:1])
     workdir = tempfile.mkdtemp(prefix="kreg_bench_")
     try:
-        all_rows, first = [], None
-        for name in args.datasets:
-            rows, data = run_dataset(name, args, workdir)
+        all_rows, data = [], {}
+        for name in dict.fromkeys([*args.datasets, *args.warm_cold]):
+            rows, data[name] = run_dataset(
+                name, args if name in args.datasets else _no_methods(args), workdir
+            )
             all_rows += rows
-            first = first or data
-        summary = warm_versus_cold(first, args)
+        summary = {
+            name: warm_versus_cold(name, data[name], args) for name in args.warm_cold
+        }
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    print(
+        "\n| data | direction | warm | cold | warm / cold "
+        "| best val data loss, warm vs cold | its test score, warm vs cold |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, values in summary.items():
+        warm, cold = values[True], values[False]
+        print(
+            f"| {name} | {values['direction']} | {warm[0]:.1f} s, {warm[1]:.0f} epochs "
+            f"| {cold[0]:.1f} s, {cold[1]:.0f} epochs | {warm[0] / cold[0]:.2f}x "
+            f"| {warm[2]:.4f} vs {cold[2]:.4f} | {warm[3]:.3f} vs {cold[3]:.3f} |"
+        )
     print("\n| dataset | method | test score | test log loss | wall s | chosen |")
     print("|---|---|---|---|---|---|")
     for r in all_rows:
@@ -335,6 +391,10 @@ def main(argv=None):
             f"| {r['seconds']:.1f} | {r['note']} |"
         )
     return all_rows, summary
+
+
+def _no_methods(args):
+    return argparse.Namespace(**{**vars(args), "methods": []})
 
 
 if __name__ == "__main__":

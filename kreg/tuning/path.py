@@ -28,6 +28,9 @@ _KINDS = {
     ),
 }
 
+#: Orders in which :func:`regularization_path` can fit its strengths.
+DIRECTIONS = ("auto", "decreasing", "increasing")
+
 # glmnet's stand-in l1 ratio when the penalty has no L1 part (ridge).
 _RIDGE_RATIO = 1e-3
 
@@ -52,6 +55,8 @@ class RegularizationPath:
         max_strength: λ_max, the first strength of the path.
         n_inputs: input features the penalized kernels read.
         warm_start: whether each fit started from the previous solution.
+        direction: the order of the fits, `"decreasing"` (from λ_max down) or
+            `"increasing"` (from the weakest strength up).
         model: the model after the last (weakest) fit.
         weights: the model's weights at each λ (``model.set_weights(w)``).
     """
@@ -67,6 +72,7 @@ class RegularizationPath:
     seconds: np.ndarray
     max_strength: float
     warm_start: bool
+    direction: str = "decreasing"
     n_inputs: int = 0
     model: keras.Model | None = dataclasses.field(default=None, repr=False)
     weights: list = dataclasses.field(default_factory=list, repr=False)
@@ -204,23 +210,34 @@ def regularization_path(
     optimizer=None,
     epochs: int = 100,
     batch_size: int = 32,
-    patience: int = 3,
+    patience: int = 6,
     min_delta: float = 1e-3,
     warm_start: bool = True,
+    direction: str = "auto",
     sparsity_tol: float = 0.0,
     keep_weights: bool = True,
     seed: int = 0,
     verbose=0,
 ) -> RegularizationPath:
-    """Fits a model along a geometric grid of strengths, strongest first.
+    """Fits a model along a geometric grid of strengths.
 
     As glmnet: the grid runs from λ_max, the smallest strength at which all
     penalized weights are zero, down to ``λ_max * min_ratio`` in
     ``n_strengths`` geometric steps, and each fit starts from the previous
     solution (warm start), so most fits take a few epochs. ``build`` is
-    called once; the strength changes through ``reg.strength``, so the train
-    function is traced once. Every fit uses kreg's early stopping on
-    ``val_data_loss`` with the best weights restored.
+    called once and the whole warm path is one ``fit`` call: the strength
+    changes through ``reg.strength``, so the train function is traced once.
+    Every strength gets kreg's early stopping on ``val_data_loss`` with the
+    best weights restored.
+
+    A net is not convex, and a hidden layer started at its null model (all
+    penalized weights 0) gets no gradient once the rest has fitted what it
+    can: its ReLUs are dead, or the residuals are uncorrelated with the
+    inputs. So when a penalized layer feeds another layer with weights, the
+    path runs the other way (``direction="auto"``), from the weakest
+    strength up, as LassoNet does: a dense fit first, then ever stronger
+    penalties switch inputs off. Results are ordered strongest first either
+    way.
 
     λ_max is computed where it can be: the penalized weights are set to 0,
     the other weights are fitted (the null model: for a linear model the
@@ -259,12 +276,20 @@ def regularization_path(
             ``kreg.optimizers.Proximal(Adam(2e-2))``, which gives exact zeros.
         epochs: the most epochs per strength. Defaults to `100`.
         batch_size: batch size. Defaults to `32`.
-        patience: early-stopping patience per strength. Defaults to `3`.
+        patience: early-stopping patience per strength. Defaults to `6` (a
+            warm step needs a few epochs to leave the previous solution).
         min_delta: relative improvement of ``val_data_loss`` that resets the
             patience (kreg's ``min_delta_mode="relative"``). Defaults to
             `1e-3`.
         warm_start: start each fit from the previous one (`False`: a fresh
             model per strength, for comparison). Defaults to `True`.
+        direction: `"decreasing"` fits from λ_max down, starting at the
+            null model (glmnet; exact for linear models, which are convex);
+            `"increasing"` fits from the weakest strength up, starting at a
+            random initialization (LassoNet's dense-to-sparse path, for
+            nets); `"auto"` picks `"increasing"` when a penalized layer feeds
+            another layer with weights (a hidden layer), else
+            `"decreasing"`. Defaults to `"auto"`.
         sparsity_tol: weights with ``|w| <= sparsity_tol`` count as zero.
             Defaults to `0.0`.
         keep_weights: keep each strength's weights (for
@@ -309,6 +334,7 @@ def regularization_path(
     sparsity_tol = check_float(sparsity_tol, "sparsity_tol", owner, low=0.0)
     if not isinstance(warm_start, bool):
         raise invalid_argument(owner, "warm_start", "a bool", warm_start)
+    direction = check_choice(direction, "direction", owner, DIRECTIONS)
     if strengths is not None:
         grid = np.asarray(strengths, dtype="float64")
         if (
@@ -382,9 +408,8 @@ def regularization_path(
         _compile(model, loss, optimizer)
         return model, reg, penalized
 
-    def fit(model, reg, strength):
-        reg.strength = float(strength)
-        stopper = EarlyStopping(
+    def stopper():
+        return EarlyStopping(
             monitor="val_data_loss",
             mode="min",
             patience=patience,
@@ -392,45 +417,62 @@ def regularization_path(
             min_delta_mode="relative",
             restore_best_weights=True,
         )
-        history = model.fit(
+
+    def fit(model, reg, steps, record=None):
+        """Fits ``steps`` (strengths, in order) in one ``model.fit`` call."""
+        stepper = _StrengthSteps(reg, steps, epochs, stopper, record)
+        model.fit(
             x_train,
             y_train,
             validation_data=(x_val, y_val),
-            epochs=epochs,
+            epochs=epochs * len(steps),
             batch_size=batch_size,
             validation_batch_size=min(len(y_val), 4096),
-            callbacks=[stopper],
+            callbacks=[stepper],
             verbose=verbose,
         )
-        return len(history.history["loss"])
+        return stepper
 
     started = time.perf_counter()
     model, reg, penalized = fresh_model()
+    if direction == "auto":
+        direction = "increasing" if _feeds_weights(model, penalized) else "decreasing"
+    # From λ_max down, each fit starts at the previous solution: exact for
+    # convex (linear) models. Upwards, as LassoNet: a net whose penalized
+    # layer feeds further weights would start at its null model, where the
+    # penalized weights are 0 and their gradient is 0 once the unpenalized
+    # part has fitted what it can (dead ReLUs; residuals uncorrelated with
+    # the inputs), so the hidden layer could never come back.
     initial_weights = model.get_weights()
     model.optimizer.build(model.trainable_variables)
     initial_state = [np.array(v) for v in model.optimizer.variables]
+
+    def reset():
+        model.set_weights(initial_weights)
+        for variable, value in zip(model.optimizer.variables, initial_state):
+            variable.assign(value)
+
     null_strength = None
-    if warm_start or (strengths is None and max_strength is None):
+    from_null = warm_start and direction == "decreasing"
+    if from_null or (strengths is None and max_strength is None):
         # The null model (penalized weights 0, the others fitted) is the
         # solution at λ_max, where glmnet's path starts.
         null_strength = _null_lambda_max(
             model, reg, penalized, x_train, y_train, batch_size
         )
-        if not warm_start:
-            model.set_weights(initial_weights)
+        if not from_null:
+            reset()
     if strengths is None:
         if max_strength is None:
             max_strength = null_strength
         if max_strength is None:
             # Zero is a stationary point for every λ (e.g. ReLU units with
             # zero biases): take λ_max at the unpenalized fit instead.
-            fit(model, reg, 0.0)
+            fit(model, reg, [0.0])
             max_strength = _lambda_max(
                 model, reg, penalized, x_train, y_train, batch_size
             )
-            model.set_weights(initial_weights)
-            for variable, value in zip(model.optimizer.variables, initial_state):
-                variable.assign(value)
+            reset()
         if max_strength is None:
             raise ValueError(
                 "regularization_path cannot compute λ_max: the data-loss "
@@ -441,33 +483,58 @@ def regularization_path(
             if n_strengths > 1
             else np.array([max_strength])
         )
+    order = grid if direction == "decreasing" else grid[::-1]
     setup_seconds = time.perf_counter() - started
 
     rows = []
     kept = []
-    for i, strength in enumerate(grid):
-        t0 = time.perf_counter()
-        if not warm_start and i > 0:
-            model, reg, penalized = fresh_model()
-        used = fit(model, reg, strength)
-        train_loss = _data_loss(model, x_train, y_train, batch_size)
-        val_losses = _per_sample_loss(model, x_val, y_val, batch_size)
+
+    def record(strength, used, seconds, stronger=()):
+        """Records the fit at ``strength``; returns True when it also filled
+        in the ``stronger`` ones (a warm path upwards that reached 0)."""
+        train_loss = float(np.mean(_per_sample_loss(model, x_train, y_train)))
+        val_losses = _per_sample_loss(model, x_val, y_val)
         values = np.concatenate([np.abs(np.asarray(v)).ravel() for v in penalized])
-        rows.append(
-            (
-                float(strength),
-                train_loss,
-                float(np.mean(val_losses)),
-                selection.standard_error(val_losses),
-                float(penalty(model).total),
-                float(np.mean(values <= sparsity_tol)),
-                _active_inputs(penalized, sparsity_tol),
-                used,
-                time.perf_counter() - t0 + (setup_seconds if i == 0 else 0.0),
-            )
-        )
+        row = [
+            float(strength),
+            train_loss,
+            float(np.mean(val_losses)),
+            selection.standard_error(val_losses),
+            float(penalty(model).total),
+            float(np.mean(values <= sparsity_tol)),
+            _active_inputs(penalized, sparsity_tol),
+            used,
+            seconds + (setup_seconds if not rows else 0.0),
+        ]
+        rows.append(tuple(row))
         if keep_weights:
             kept.append(model.get_weights())
+        if direction != "increasing" or not stronger or np.any(values > 0):
+            return False
+        # Every penalized weight is 0. If 0 also satisfies the optimality
+        # conditions at the next (stronger) strength, it does at all of them,
+        # and the other weights, whose loss no longer depends on λ, stay put:
+        # the rest of the path is this solution, with no fit.
+        bound = _lambda_max(model, reg, penalized, x_train, y_train, batch_size)
+        if bound is not None and bound > stronger[0]:
+            return False
+        for value in stronger:
+            row[0], row[7], row[8] = float(value), 0, 0.0
+            rows.append(tuple(row))
+            if keep_weights:
+                kept.append(kept[-1])
+        return True
+
+    if warm_start:
+        fit(model, reg, order, record)
+    else:
+        for i, strength in enumerate(order):
+            if i > 0:
+                model, reg, penalized = fresh_model()
+            fit(model, reg, [strength], record)
+    if direction == "increasing":
+        rows.reverse()
+        kept.reverse()
     columns = [np.asarray(c) for c in zip(*rows)]
     return RegularizationPath(
         strengths=columns[0],
@@ -481,11 +548,89 @@ def regularization_path(
         seconds=columns[8],
         max_strength=float(grid[0]),
         warm_start=warm_start,
+        direction=direction,
         n_inputs=_n_inputs(penalized),
         model=model if keep_weights else None,
         weights=kept,
         regularizer=reg,
     )
+
+
+class _StrengthSteps(keras.callbacks.Callback):
+    """Fits one strength after another inside a single ``fit`` call.
+
+    Each strength gets its own early stopping (best weights restored) and at
+    most ``epochs`` epochs, then ``record(strength, epochs_used, seconds,
+    later_strengths)`` runs (it returns True when it recorded the later ones
+    too) and the next strength is set through the regularizer's variable. A
+    warm path is thus one ``fit``: on small data Keras' set-up of each
+    ``fit`` (data adapter, callbacks, first-epoch bookkeeping) costs more
+    than the few epochs a warm start needs.
+    """
+
+    def __init__(self, reg, strengths, epochs, make_stopper, record):
+        super().__init__()
+        self.reg = reg
+        self.strengths = list(strengths)
+        self.epochs = epochs
+        self.make_stopper = make_stopper
+        self.record = record
+
+    def on_train_begin(self, logs=None):
+        self.index = 0
+        self._start()
+
+    def _start(self):
+        self.reg.strength = float(self.strengths[self.index])
+        self.stopper = self.make_stopper()
+        self.stopper.set_model(self.model)
+        self.stopper.on_train_begin()
+        self.used = 0
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        # The stopper sees epochs counted from this strength's start.
+        self.stopper.on_epoch_end(self.used, logs)
+        self.used += 1
+        if not self.model.stop_training and self.used < self.epochs:
+            return
+        self.model.stop_training = False
+        self.stopper.on_train_end()  # restores the best weights
+        rest = self.strengths[self.index + 1 :]
+        if self.record is not None and self.record(
+            self.strengths[self.index],
+            self.used,
+            time.perf_counter() - self.started,
+            rest,
+        ):
+            self.index += len(rest)  # recorded without fitting
+        self.index += 1
+        if self.index == len(self.strengths):
+            self.model.stop_training = True
+        else:
+            self._start()
+
+
+def _feeds_weights(model, penalized) -> bool:
+    """Whether a penalized layer's output reaches another layer with weights
+    (a hidden layer of a net), following the functional graph."""
+    ids = {id(v) for v in penalized}
+    owners = [
+        layer
+        for layer in model._flatten_layers(include_self=False)
+        if any(id(w) in ids for w in layer.trainable_weights)
+    ]
+    seen = set()
+    stack = [node.operation for owner in owners for node in owner._outbound_nodes]
+    while stack:
+        operation = stack.pop()
+        if id(operation) in seen or operation is model:
+            continue
+        seen.add(id(operation))
+        if getattr(operation, "trainable_weights", None):
+            return True
+        stack.extend(node.operation for node in operation._outbound_nodes)
+    return False
 
 
 def _check_regularizer(regularizer, owner):
@@ -542,21 +687,25 @@ def _loss_fn(model):
     return fn
 
 
-def _per_sample_loss(model, x, y, batch_size) -> np.ndarray:
+def _per_sample_loss(model, x, y, rows: int = 4096) -> np.ndarray:
     fn = _loss_fn(model)
-    # One batch size per data set keeps predict from retracing per λ.
-    prediction = model.predict(x, batch_size=min(len(y), 4096), verbose=0)
+    # Direct calls rather than ``predict``: each ``predict`` builds its own
+    # data pipeline, which on small data costs more than the forward pass.
+    prediction = np.concatenate(
+        [
+            keras.ops.convert_to_numpy(
+                model(cross_validation.take(x, slice(i, i + rows)), training=False)
+            )
+            for i in range(0, len(y), rows)
+        ]
+    )
     y = np.asarray(y)
     if y.ndim == prediction.ndim - 1 and prediction.shape[-1] == 1:
         y = y[..., None]
-    values = np.asarray(
+    values = keras.ops.convert_to_numpy(
         fn(keras.ops.convert_to_tensor(y), keras.ops.convert_to_tensor(prediction))
     )
     return values.reshape(len(values), -1).mean(axis=1)
-
-
-def _data_loss(model, x, y, batch_size) -> float:
-    return float(np.mean(_per_sample_loss(model, x, y, batch_size)))
 
 
 def _n_inputs(penalized) -> int:

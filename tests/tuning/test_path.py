@@ -149,6 +149,83 @@ def test_bad_input_fails_before_training():
         lambda: call(build, x, y, strengths=[0.1, 0.2]), "strengths", [0.1, 0.2]
     )
     assert_invalid(lambda: call(build, x, y, n_strengths=0), "n_strengths", 0)
+    assert_invalid(lambda: call(build, x, y, direction="up"), "direction", "up")
     assert not calls
     with pytest.raises(ValueError, match="argument `loss`"):
         call(build, x, y)
+
+
+def _net(units=16):
+    fits = []
+
+    class Counting(keras.Model):
+        def fit(self, *args, **kwargs):
+            fits.append(kwargs.get("epochs"))
+            return super().fit(*args, **kwargs)
+
+    def build(regularizer):
+        inputs = keras.Input((3,))
+        hidden = keras.layers.Dense(units, "relu", kernel_regularizer=regularizer)
+        outputs = keras.layers.Dense(1)(hidden(inputs))
+        return Counting(inputs, outputs)
+
+    return build, fits
+
+
+def _curved_data(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    y = 2 * np.maximum(x[:, 0], 0) + 0.1 * rng.normal(size=n)  # needs a ReLU
+    return x, y.astype("float32")
+
+
+def test_direction_auto_follows_the_model():
+    x, y = _linear_data()
+    linear = kreg.tuning.regularization_path(
+        _linear()[0], x, y, loss="mse", n_strengths=1, epochs=1
+    )
+    assert linear.direction == "decreasing"  # glmnet: convex, from λ_max down
+    table = kreg.tuning.regularization_path(
+        lambda reg: kreg.tuning.tabular_model(reg, n_features=5),
+        x,
+        y,
+        n_strengths=1,
+        epochs=1,
+    )
+    assert table.direction == "increasing"  # a penalized layer feeds the head
+
+
+def test_a_nets_warm_path_is_one_fit_and_uses_its_hidden_layer():
+    x, y = _curved_data()
+    build, fits = _net()
+    kwargs = dict(loss="mse", n_strengths=3, epochs=40, patience=5, seed=0)
+    up = kreg.tuning.regularization_path(build, x, y, **kwargs)
+    assert up.direction == "increasing"
+    # An unpenalized fit for λ_max (the ReLUs are dead at the null model),
+    # then one fit for the whole warm path.
+    assert fits == [40, 3 * 40]
+    assert np.all(np.diff(up.strengths) < 0)  # results strongest first
+    # Started from the null model, a ReLU layer gets no gradient and stays
+    # off: the path could not fit the kink at any strength.
+    fits.clear()
+    down = kreg.tuning.regularization_path(
+        build, x, y, direction="decreasing", max_strength=up.max_strength, **kwargs
+    )
+    assert down.active_inputs[-1] == 0 and down.sparsity[-1] == 1.0
+    assert up.active_inputs[-1] >= 1
+    # Var(y) is about 1.4: the net explains most of it, the null model none.
+    assert up.val_data_loss[-1] < 0.5 * down.val_data_loss[-1]
+
+
+def test_upwards_the_strengths_past_zero_are_recorded_without_fitting():
+    x, y = _curved_data(n=120)
+    build, _ = _net(units=4)
+    result = kreg.tuning.regularization_path(
+        build, x, y, loss="mse", strengths=[100.0, 50.0, 1e-3], epochs=5, patience=1
+    )
+    assert result.direction == "increasing"
+    # 50 switches everything off; 0 is then optimal at 100 too (KKT), so the
+    # last strength costs no epoch and keeps the same solution.
+    assert list(result.sparsity[:2]) == [1.0, 1.0]
+    assert result.epochs[0] == 0 and result.epochs[1] >= 1
+    assert result.val_data_loss[0] == result.val_data_loss[1]
