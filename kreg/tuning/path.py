@@ -211,6 +211,7 @@ def regularization_path(
     epochs: int = 100,
     batch_size: int = 32,
     patience: int = 6,
+    warm_patience: int | None = None,
     min_delta: float = 1e-3,
     warm_start: bool = True,
     direction: str = "auto",
@@ -329,6 +330,9 @@ def regularization_path(
     epochs = check_int(epochs, "epochs", owner, low=1)
     batch_size = check_int(batch_size, "batch_size", owner, low=1)
     patience = check_int(patience, "patience", owner, low=0)
+    if warm_patience is None:
+        warm_patience = patience
+    warm_patience = check_int(warm_patience, "warm_patience", owner, low=0)
     min_delta = check_float(min_delta, "min_delta", owner, low=0.0)
     seed = check_int(seed, "seed", owner, low=0)
     sparsity_tol = check_float(sparsity_tol, "sparsity_tol", owner, low=0.0)
@@ -408,26 +412,27 @@ def regularization_path(
         _compile(model, loss, optimizer)
         return model, reg, penalized
 
-    def stopper():
+    def stopper(warm):
         return EarlyStopping(
             monitor="val_data_loss",
             mode="min",
-            patience=patience,
+            patience=warm_patience if warm else patience,
             min_delta=min_delta,
             min_delta_mode="relative",
             restore_best_weights=True,
         )
 
+    def validate(model):
+        return float(np.mean(_per_sample_loss(model, x_val, y_val)))
+
     def fit(model, reg, steps, record=None):
         """Fits ``steps`` (strengths, in order) in one ``model.fit`` call."""
-        stepper = _StrengthSteps(reg, steps, epochs, stopper, record)
+        stepper = _StrengthSteps(reg, steps, epochs, stopper, validate, record)
         model.fit(
             x_train,
             y_train,
-            validation_data=(x_val, y_val),
             epochs=epochs * len(steps),
             batch_size=batch_size,
-            validation_batch_size=min(len(y_val), 4096),
             callbacks=[stepper],
             verbose=verbose,
         )
@@ -568,8 +573,9 @@ class _StrengthSteps(keras.callbacks.Callback):
     than the few epochs a warm start needs.
     """
 
-    def __init__(self, reg, strengths, epochs, make_stopper, record):
+    def __init__(self, reg, strengths, epochs, make_stopper, validate, record):
         super().__init__()
+        self.validate = validate
         self.reg = reg
         self.strengths = list(strengths)
         self.epochs = epochs
@@ -582,13 +588,19 @@ class _StrengthSteps(keras.callbacks.Callback):
 
     def _start(self):
         self.reg.strength = float(self.strengths[self.index])
-        self.stopper = self.make_stopper()
+        # Only the first strength of a fit starts cold.
+        self.stopper = self.make_stopper(self.index > 0)
         self.stopper.set_model(self.model)
         self.stopper.on_train_begin()
         self.used = 0
         self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        # The validation data loss by a direct forward pass: Keras' own
+        # validation runs ``evaluate`` every epoch, which on small data costs
+        # about as much as the epoch's training steps.
+        logs = logs if logs is not None else {}
+        logs["val_data_loss"] = self.validate(self.model)
         # The stopper sees epochs counted from this strength's start.
         self.stopper.on_epoch_end(self.used, logs)
         self.used += 1
