@@ -44,6 +44,12 @@ def main(argv=None):
     parser.add_argument("--min-ratio", type=float, default=1e-3)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--cold", action="store_true", help="no warm starts")
+    parser.add_argument(
+        "--direction",
+        choices=["auto", "decreasing", "increasing"],
+        default="auto",
+        help="order of the fits (auto: upwards for a net, as LassoNet)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="lambda_path.png")
     args = parser.parse_args(argv)
@@ -70,6 +76,7 @@ def main(argv=None):
         min_ratio=args.min_ratio,
         epochs=args.epochs,
         warm_start=not args.cold,
+        direction=args.direction,
         seed=args.seed,
     )
     seconds = time.perf_counter() - started
@@ -95,7 +102,10 @@ def main(argv=None):
             f"{path.active_inputs[i]}/{x.shape[1]} inputs"
         )
     mode = "cold" if args.cold else "warm"
-    print(f"{mode} path: {seconds:.1f}s; plot: {path.plot(args.output)}")
+    print(
+        f"{mode} path ({path.direction}): {seconds:.1f}s; "
+        f"plot: {path.plot(args.output)}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,41 @@
+"""The ready tuning scripts in ``tuning/`` run end to end on a tiny budget."""
+
+import os
+import runpy
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _run(script, argv, monkeypatch):
+    monkeypatch.setattr(sys, "argv", [script, *argv])
+    runpy.run_path(os.path.join(ROOT, "tuning", script), run_name="__main__")
+
+
+def test_lambda_path_script(tmp_path, monkeypatch, capsys):
+    plot = str(tmp_path / "path.png")
+    _run(
+        "lambda_path.py",
+        ["--points", "3", "--epochs", "2", "--output", plot],
+        monkeypatch,
+    )
+    out = capsys.readouterr().out
+    assert "warm path (increasing)" in out and "1se: λ=" in out
+    assert os.path.getsize(plot) > 0
+
+
+@pytest.mark.parametrize(
+    "script, argv",
+    [
+        ("tabular_mlp.py", ["--trials", "1", "--cv", "2", "--epochs", "2"]),
+        (
+            "digits_cnn.py",
+            ["--trials", "1", "--cv", "2", "--epochs", "1", "--samples", "200"],
+        ),
+    ],
+)
+def test_search_scripts(script, argv, tmp_path, monkeypatch, capsys):
+    _run(script, [*argv, "--directory", str(tmp_path)], monkeypatch)
+    assert capsys.readouterr().out.strip()
