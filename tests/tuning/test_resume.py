@@ -68,3 +68,39 @@ def test_kill_minus_nine_then_resume(tmp_path):
         assert len(json.load(f)["history"]) == 4
     with open(tmp_path / "p" / "oracle.json") as f:
         assert json.load(f)["end_order"] == ["0", "1"]
+
+
+def test_fold_checkpoint_restores_weights_and_optimizer_state(tmp_path):
+    import keras
+    import numpy as np
+
+    from kreg.tuning.tuner import _FoldCheckpoint
+
+    def build():
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [keras.Input((3,)), keras.layers.Dropout(0.2), keras.layers.Dense(2)]
+        )
+        model.compile(keras.optimizers.Adam(1e-2), "mse")
+        return model
+
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    model = build()
+    checkpoint = _FoldCheckpoint(str(tmp_path / "state"), "key", None)
+    checkpoint.restore_weights(model)  # nothing saved yet: starts at epoch 0
+    model.fit(x, x[:, :2], epochs=3, verbose=0, callbacks=[checkpoint])
+
+    fresh = build()
+    resumed = _FoldCheckpoint(str(tmp_path / "state"), "key", None)
+    assert resumed.restore_weights(fresh) == 3
+    for a, b in zip(fresh.variables, model.variables):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    saved = [np.asarray(v) for v in model.optimizer.variables]
+    assert int(saved[0]) == 3  # Adam's iteration count came back too
+    for a, b in zip(fresh.optimizer.variables, saved):
+        np.testing.assert_array_equal(np.asarray(a), b)
+    # Another key (other hyperparameters or data) starts afresh.
+    assert (
+        _FoldCheckpoint(str(tmp_path / "state"), "other", None).restore_weights(build())
+        == 0
+    )
