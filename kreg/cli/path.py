@@ -1,8 +1,9 @@
 """``kreg tune --path``: the λ path of a group lasso over the input features.
 
-``kreg.tuning.regularization_path`` fits the network from λ_max (every input
-switched off) down to λ_max / 1000, warm-started, on part of the training
-rows, and scores each λ on the rest. The preprocessing is fitted on the
+``kreg.tuning.regularization_path`` fits the network on the grid from λ_max
+(every input switched off) to λ_max / 1000, warm-started (from the weakest
+strength up, since the net has a hidden layer), on part of the training rows,
+and scores each λ on the rest. The preprocessing is fitted on the
 fitting part only. Each strength becomes one row of ``trials.csv``. The
 chosen strengths (min and 1se) are then fitted afresh on the same rows, with
 early stopping on the same validation rows, for their learning curves; those

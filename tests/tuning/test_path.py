@@ -194,6 +194,21 @@ def test_direction_auto_follows_the_model():
     )
     assert table.direction == "increasing"  # a penalized layer feeds the head
 
+    def sequential_mlp(regularizer):
+        return keras.Sequential(
+            [
+                keras.Input((5,)),
+                keras.layers.Dense(4, "relu", kernel_regularizer=regularizer),
+                keras.layers.Dropout(0.1),
+                keras.layers.Dense(1),
+            ]
+        )
+
+    mlp = kreg.tuning.regularization_path(
+        sequential_mlp, x, y, loss="mse", max_strength=1.0, n_strengths=1, epochs=1
+    )
+    assert mlp.direction == "increasing"
+
 
 def test_a_nets_warm_path_is_one_fit_and_uses_its_hidden_layer():
     x, y = _curved_data()
