@@ -102,8 +102,9 @@ class Tuner(keras_tuner.Tuner):
         max_trials: trials to run (named oracles). Defaults to `10`.
         max_epochs: the largest epoch budget of `"hyperband"`. Defaults to
             `None` (the ``epochs`` given to :meth:`search`, else 10).
-        seed: seed of the oracle, of the folds and of every fit. Defaults to
-            `None` (the oracle's seed).
+        seed: seed of the folds and of every fit; the oracle gets
+            ``seed + 1`` (KerasTuner reads 0 as no seed). Defaults to `None`
+            (the oracle's own random seed).
         stratify: `"auto"` (stratify class labels), `True` or `False`.
             Defaults to `"auto"`.
         loss: loss to compile with when ``build`` returns an uncompiled model.
@@ -173,10 +174,16 @@ class Tuner(keras_tuner.Tuner):
         self._loss = loss
         self._optimizer = optimizer
         self._metrics = list(metrics or [])
+        # KerasTuner's oracles read a seed of 0 as "none" (`seed or
+        # random.randint(1, 10000)`), so seed=0 would draw other trials in
+        # every process: the oracle gets seed + 1, the folds and fits seed.
+        oracle_seed = None if seed is None else seed + 1
         if isinstance(oracle, keras_tuner.Oracle):
             if seed is not None:
-                oracle.seed = seed
-                oracle._seed_state = seed
+                oracle.seed = oracle_seed
+                oracle._seed_state = oracle_seed
+                if hasattr(oracle, "_random_state"):  # Bayesian optimization
+                    oracle._random_state = np.random.RandomState(oracle_seed)
             if isinstance(oracle.objective, kt_objective.DefaultObjective):
                 oracle.objective = make_objective(objective)
             elif objective is not None:
@@ -186,12 +193,12 @@ class Tuner(keras_tuner.Tuner):
             if oracle == "hyperband":
                 max_epochs = check_int(max_epochs or 10, "max_epochs", owner, low=1)
                 oracle = ORACLES[oracle](
-                    objective=obj, max_epochs=max_epochs, seed=seed
+                    objective=obj, max_epochs=max_epochs, seed=oracle_seed
                 )
             else:
                 max_trials = check_int(max_trials, "max_trials", owner, low=1)
                 oracle = ORACLES[oracle](
-                    objective=obj, max_trials=max_trials, seed=seed
+                    objective=obj, max_trials=max_trials, seed=oracle_seed
                 )
         else:
             listed = ", ".join(repr(k) for k in ORACLES)
@@ -214,11 +221,10 @@ class Tuner(keras_tuner.Tuner):
             overwrite=overwrite,
             **kwargs,
         )
-        self.seed = (
-            int(self.oracle.seed)
-            if not self._is_worker()
-            else int(seed if seed is not None else 0)
-        )
+        if seed is not None:
+            self.seed = seed
+        else:  # the oracle's own (random) seed, kept in oracle.json
+            self.seed = 0 if self._is_worker() else int(self.oracle.seed)
         self._splits = None
 
     # ----------------------------------------------------------------- search
