@@ -163,6 +163,9 @@ def run_dataset(name, args, workdir):
                 hp.Float("dropout", 0.0, 0.5, step=0.1),
             )
 
+        # KerasTuner reads seed=0 as "none" and draws its seed from Python's
+        # global random state: seed that state, so this row is reproducible.
+        keras.utils.set_random_seed(args.seed)
         tuner = keras_tuner.RandomSearch(
             kt_build,
             objective="val_loss",

@@ -134,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--path",
         action="store_true",
         default=None,
-        help="fit the λ path (a grid of strengths, strong to weak, with warm "
-        "starts) instead of a search",
+        help="fit the λ path (a grid of strengths with warm starts, weak to "
+        "strong for this net, as LassoNet) instead of a search",
     )
     tune.add_argument(
         "--rule",

@@ -1,4 +1,4 @@
-"""The regularization path: λ from λ_max down, warm-started, as glmnet fits it."""
+"""The regularization path: a grid of λ below λ_max, warm-started, as glmnet fits it."""
 
 import copy
 import dataclasses
