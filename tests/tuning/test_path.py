@@ -150,6 +150,7 @@ def test_bad_input_fails_before_training():
     )
     assert_invalid(lambda: call(build, x, y, n_strengths=0), "n_strengths", 0)
     assert_invalid(lambda: call(build, x, y, direction="up"), "direction", "up")
+    assert_invalid(lambda: call(build, x, y, warm_patience=-1), "warm_patience", -1)
     assert not calls
     with pytest.raises(ValueError, match="argument `loss`"):
         call(build, x, y)
