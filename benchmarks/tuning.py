@@ -96,9 +96,19 @@ def plain_mlp(n_features, task, regularizer=None, dropout=0.0):
     return model
 
 
-def stop(monitor="val_loss"):
-    return keras.callbacks.EarlyStopping(
-        monitor=monitor, patience=10, restore_best_weights=True
+def plain_fit(args):
+    """The fit arguments of the plain baselines: a validation split and Keras'
+    early stopping on ``val_loss`` (a fresh callback each time)."""
+    return dict(
+        validation_split=0.2,
+        epochs=args.epochs,
+        batch_size=32,
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=10, restore_best_weights=True
+            )
+        ],
+        verbose=0,
     )
 
 
@@ -140,15 +150,7 @@ def run_dataset(name, args, workdir):
         t = time.perf_counter()
         keras.utils.set_random_seed(args.seed)
         model = plain_mlp(n, task)
-        model.fit(
-            x_tr,
-            y_tr,
-            validation_split=0.2,
-            epochs=args.epochs,
-            batch_size=32,
-            callbacks=[stop()],
-            verbose=0,
-        )
+        model.fit(x_tr, y_tr, **plain_fit(args))
         record("MLP, no regularization", t, model.predict(x_te, verbose=0))
 
     if "kerastuner" in args.methods:
@@ -175,15 +177,7 @@ def run_dataset(name, args, workdir):
             project_name=f"kt_{name}",
             overwrite=True,
         )
-        tuner.search(
-            x_tr,
-            y_tr,
-            validation_split=0.2,
-            epochs=args.epochs,
-            batch_size=32,
-            callbacks=[stop()],
-            verbose=0,
-        )
+        tuner.search(x_tr, y_tr, **plain_fit(args))
         best = tuner.get_best_models(1)[0]
         record("KerasTuner random, val_loss, L2+drop", t, best.predict(x_te, verbose=0))
 

@@ -82,16 +82,7 @@ def main(argv=None):
     seconds = time.perf_counter() - started
     header = ("λ", "train", "val", "± se", "penalty", "sparse", "inputs", "epochs")
     print(" ".join(f"{h:>10}" for h in header))
-    keys = (
-        "strength",
-        "train_data_loss",
-        "val_data_loss",
-        "val_standard_error",
-        "penalty",
-        "sparsity",
-        "active_inputs",
-        "epochs",
-    )
+    keys = [key for key in path.results[0] if key != "seconds"]  # as the header
     for row in path.results:
         print(" ".join(f"{row[k]:10.4g}" for k in keys))
     for rule in ("min", "1se"):
