@@ -38,7 +38,9 @@ def tabular_model(
         task: `"regression"` (mse), `"binary"` (sigmoid, binary
             cross-entropy) or `"multiclass"` (softmax, sparse categorical
             cross-entropy). Defaults to `"regression"`.
-        units: hidden units. Defaults to `32`.
+        units: hidden units; `0` leaves the linear part alone (a penalized
+            GLM: linear, logistic or multinomial regression). Defaults to
+            `32`.
         learning_rate: Adam's learning rate inside ``Proximal``. Defaults to
             `1e-2`.
 
@@ -55,7 +57,7 @@ def tabular_model(
     owner = "tabular_model"
     n_features = check_int(n_features, "n_features", owner, low=1)
     n_outputs = check_int(n_outputs, "n_outputs", owner, low=1)
-    units = check_int(units, "units", owner, low=1)
+    units = check_int(units, "units", owner, low=0)
     task = check_choice(task, "task", owner, TASKS)
     if task == "binary" and n_outputs != 1:
         raise invalid_argument(owner, "n_outputs", "1 for task='binary'", n_outputs)
@@ -63,12 +65,14 @@ def tabular_model(
     linear = keras.layers.Dense(
         n_outputs, kernel_regularizer=regularizer, name="linear"
     )
-    hidden = keras.layers.Dense(
-        units, "relu", kernel_regularizer=regularizer, name="hidden"
-    )
-    head = keras.layers.Dense(n_outputs, name="head")
-    h = keras.layers.Dropout(dropout_rate)(hidden(inputs))
-    logits = keras.layers.Add()([linear(inputs), head(h)])
+    logits = linear(inputs)
+    if units:
+        hidden = keras.layers.Dense(
+            units, "relu", kernel_regularizer=regularizer, name="hidden"
+        )
+        head = keras.layers.Dense(n_outputs, name="head")
+        h = keras.layers.Dropout(dropout_rate)(hidden(inputs))
+        logits = keras.layers.Add()([logits, head(h)])
     activation = {"regression": None, "binary": "sigmoid", "multiclass": "softmax"}
     outputs = keras.layers.Activation(activation[task] or "linear")(logits)
     model = keras.Model(inputs, outputs)

@@ -28,6 +28,23 @@ _KINDS = {
     ),
 }
 
+# Phases per strength, and the learning-rate factor between phases: a warm
+# step's minibatch noise settles at the lower rate (ReduceLROnPlateau).
+LR_PHASES = 2
+LR_FACTOR = 0.1
+
+# Relative change of the penalized training objective under which a strength
+# counts as converged (stopping="convergence").
+CONVERGENCE_TOL = 1e-5
+
+# The largest batch of a converging path ("full batch" on small data), and
+# the steps of one full-batch epoch.
+FULL_BATCH_ROWS = 4096
+FULL_BATCH_STEPS = 10
+
+#: When each strength's fit stops (see :func:`regularization_path`).
+STOPPING = ("auto", "validation", "convergence")
+
 #: Orders in which :func:`regularization_path` can fit its strengths.
 DIRECTIONS = ("auto", "decreasing", "increasing")
 
@@ -41,23 +58,31 @@ class RegularizationPath:
 
     Attributes:
         strengths: the strengths λ, decreasing.
-        train_data_loss: data loss (no penalty) on the training part, per λ.
-        val_data_loss: data loss on the validation data, per λ.
+        train_data_loss: data loss (no penalty) on the training part (with
+            ``cv``, on all rows after the final fit), per λ.
+        val_data_loss: data loss on the validation data, per λ; with ``cv``,
+            the mean of the folds' held-out data losses.
         val_standard_error: standard error of ``val_data_loss`` over the
-            validation samples (``std(ddof=1) / sqrt(n)``), per λ.
+            validation samples (``std(ddof=1) / sqrt(n)``), per λ; with
+            ``cv``, over the fold means (``std(ddof=1) / sqrt(k)``, as
+            glmnet's ``cvsd``).
         penalty: the weight penalty ``kreg.penalty(model).total``, per λ.
         sparsity: fraction of the penalized weights that are exactly 0
             (``|w| <= sparsity_tol``), per λ.
         active_inputs: input features (rows of the penalized first-layer
             kernel) with a non-zero weight, per λ.
-        epochs: epochs trained at each λ.
-        seconds: wall time of each λ's fit.
+        epochs: epochs trained at each λ (with ``cv``, in the final fit).
+        seconds: wall time of each λ's fit (with ``cv``, all folds' and the
+            final fit's).
         max_strength: λ_max, the first strength of the path.
         n_inputs: input features the penalized kernels read.
         warm_start: whether each fit started from the previous solution.
         direction: the order of the fits, `"decreasing"` (from λ_max down) or
             `"increasing"` (from the weakest strength up).
-        model: the model after the last (weakest) fit.
+        cv: the number of folds, or 0 for one validation split.
+        fold_val_data_loss: with ``cv``, the held-out data loss of each
+            fold (rows) at each λ (columns); else `None`.
+        model: the model after the last fit.
         weights: the model's weights at each λ (``model.set_weights(w)``).
     """
 
@@ -74,6 +99,8 @@ class RegularizationPath:
     warm_start: bool
     direction: str = "decreasing"
     n_inputs: int = 0
+    cv: int = 0
+    fold_val_data_loss: np.ndarray | None = dataclasses.field(default=None, repr=False)
     model: keras.Model | None = dataclasses.field(default=None, repr=False)
     weights: list = dataclasses.field(default_factory=list, repr=False)
     regularizer: keras.regularizers.Regularizer | None = dataclasses.field(
@@ -206,15 +233,17 @@ def regularization_path(
     max_strength: float | None = None,
     validation_data=None,
     validation_split: float = 0.2,
+    cv=None,
     loss=None,
     optimizer=None,
     epochs: int = 100,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     patience: int = 6,
     warm_patience: int | None = None,
     min_delta: float = 1e-3,
     warm_start: bool = True,
     direction: str = "auto",
+    stopping: str = "auto",
     sparsity_tol: float = 0.0,
     keep_weights: bool = True,
     seed: int = 0,
@@ -272,16 +301,29 @@ def regularization_path(
             ``validation_split`` of a seeded shuffle of ``x, y``.
         validation_split: fraction held out when ``validation_data`` is not
             given. Defaults to `0.2`.
+        cv: `None` (one validation split), or k-fold cross-validation as
+            ``cv.glmnet``: an integer k >= 2 (``StratifiedKFold`` for class
+            labels, else ``KFold``, shuffled with ``seed``) or a scikit-learn
+            splitter. The path is fitted on each fold's training rows and
+            scored on its held-out rows, on one grid (λ_max from all rows);
+            ``val_data_loss`` is the mean over folds and
+            ``val_standard_error`` the fold means' standard error. Then the
+            path is fitted once more on all rows, each strength for the
+            median number of epochs the folds used there (or to convergence,
+            see ``stopping``), and those are the weights kept. Costs k + 1
+            paths. Defaults to `None`.
         loss: loss for uncompiled models. Defaults to `None`.
         optimizer: optimizer for uncompiled models. Defaults to `None`:
             ``kreg.optimizers.Proximal(Adam(2e-2))``, which gives exact zeros.
         epochs: the most epochs per strength. Defaults to `100`.
-        batch_size: batch size. Defaults to `32`.
-        patience: early-stopping patience per strength. Defaults to `6` (a
-            warm step needs a few epochs to leave the previous solution).
+        batch_size: batch size. Defaults to `None`: all the rows (at most
+            4096) when stopping at convergence, else `32`.
+        patience: early-stopping patience per phase of a strength. Defaults
+            to `6` (a warm step needs a few epochs to leave the previous
+            solution).
         min_delta: relative improvement of ``val_data_loss`` that resets the
-            patience (kreg's ``min_delta_mode="relative"``). Defaults to
-            `1e-3`.
+            patience (kreg's ``min_delta_mode="relative"``) when stopping on
+            the validation data. Defaults to `1e-3`.
         warm_start: start each fit from the previous one (`False`: a fresh
             model per strength, for comparison). Defaults to `True`.
         direction: `"decreasing"` fits from λ_max down, starting at the
@@ -291,6 +333,21 @@ def regularization_path(
             nets); `"auto"` picks `"increasing"` when a penalized layer feeds
             another layer with weights (a hidden layer), else
             `"decreasing"`. Defaults to `"auto"`.
+        stopping: when each strength's fit ends. `"convergence"`: when the
+            penalized training objective (data loss on the fitting rows plus
+            penalty, by a forward pass each epoch) improves by less than
+            ``1e-5`` relative over ``patience`` epochs, as glmnet fits each
+            λ to convergence: the path is then the penalized solutions, not
+            early-stopped ones, and needs no validation data to fit.
+            `"validation"`: kreg's early stopping on the validation data
+            loss, with the best weights restored (with ``cv``, each fold
+            stops on its held-out rows and the final fit on all rows runs
+            each strength for the folds' median epochs). `"auto"`:
+            `"convergence"` for a decreasing path (a convex model),
+            `"validation"` for an increasing one (a net, which early stopping
+            also regularizes). Either way each strength ends with a second
+            phase at a tenth of the learning rate (as ``ReduceLROnPlateau``),
+            where minibatch noise settles. Defaults to `"auto"`.
         sparsity_tol: weights with ``|w| <= sparsity_tol`` count as zero.
             Defaults to `0.0`.
         keep_weights: keep each strength's weights (for
@@ -328,7 +385,8 @@ def regularization_path(
         min_ratio, "min_ratio", owner, low=0.0, high=1.0, low_inclusive=False
     )
     epochs = check_int(epochs, "epochs", owner, low=1)
-    batch_size = check_int(batch_size, "batch_size", owner, low=1)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", owner, low=1)
     patience = check_int(patience, "patience", owner, low=0)
     if warm_patience is None:
         warm_patience = patience
@@ -339,6 +397,7 @@ def regularization_path(
     if not isinstance(warm_start, bool):
         raise invalid_argument(owner, "warm_start", "a bool", warm_start)
     direction = check_choice(direction, "direction", owner, DIRECTIONS)
+    stopping = check_choice(stopping, "stopping", owner, STOPPING)
     if strengths is not None:
         grid = np.asarray(strengths, dtype="float64")
         if (
@@ -358,7 +417,18 @@ def regularization_path(
         max_strength = check_float(
             max_strength, "max_strength", owner, low=0.0, low_inclusive=False
         )
-    if validation_data is None:
+    if cv is not None:
+        cv = cross_validation.check_cv(cv, owner)
+        if validation_data is not None:
+            raise invalid_argument(
+                owner,
+                "validation_data",
+                "None when cv is given (each fold holds out its own rows)",
+                type(validation_data).__name__,
+            )
+        # The grid comes from all the rows; each fold validates on its own.
+        x_train, y_train, x_val, y_val = x, y, None, None
+    elif validation_data is None:
         validation_split = check_float(
             validation_split,
             "validation_split",
@@ -414,29 +484,15 @@ def regularization_path(
 
     def stopper(warm):
         return EarlyStopping(
-            monitor="val_data_loss",
+            # Keras' epoch ``loss`` is the penalized training objective (in
+            # full batch, exactly, at the weights of the epoch's one step).
+            monitor="loss" if converge else "val_data_loss",
             mode="min",
             patience=warm_patience if warm else patience,
-            min_delta=min_delta,
+            min_delta=CONVERGENCE_TOL if converge else min_delta,
             min_delta_mode="relative",
             restore_best_weights=True,
         )
-
-    def validate(model):
-        return float(np.mean(_per_sample_loss(model, x_val, y_val)))
-
-    def fit(model, reg, steps, record=None):
-        """Fits ``steps`` (strengths, in order) in one ``model.fit`` call."""
-        stepper = _StrengthSteps(reg, steps, epochs, stopper, validate, record)
-        model.fit(
-            x_train,
-            y_train,
-            epochs=epochs * len(steps),
-            batch_size=batch_size,
-            callbacks=[stepper],
-            verbose=verbose,
-        )
-        return stepper
 
     started = time.perf_counter()
     model, reg, penalized = fresh_model()
@@ -457,15 +513,125 @@ def regularization_path(
         for variable, value in zip(model.optimizer.variables, initial_state):
             variable.assign(value)
 
-    null_strength = None
     from_null = warm_start and direction == "decreasing"
+    if stopping == "auto":
+        stopping = "convergence" if direction == "decreasing" else "validation"
+    converge = stopping == "convergence"
+    if batch_size is None:
+        # Minibatch noise keeps the objective from settling to a relative
+        # 1e-5, and glmnet's solutions are full-batch ones.
+        batch_size = min(len(y), FULL_BATCH_ROWS) if converge else 32
+
+    def run(steps, x_fit, y_fit, x_check, y_check, budget=None, from_start=False):
+        """One path over ``steps``: early stopping on ``(x_check, y_check)``,
+        or ``budget[i]`` epochs at the i-th strength (no validation data).
+        ``from_start``: start at the initial weights (at the null model when
+        going down warm). Returns the rows and kept weights, in fit order."""
+        nonlocal model, reg, penalized
+        rows, kept = [], []
+        if from_start:
+            reset()
+            if from_null:
+                _null_lambda_max(model, reg, penalized, x_fit, y_fit, batch_size)
+
+        def record(strength, used, seconds, stronger=()):
+            """Records the fit at ``strength``; returns True when it also filled
+            in the ``stronger`` ones (a warm path upwards that reached 0)."""
+            train_loss = float(np.mean(_per_sample_loss(model, x_fit, y_fit)))
+            if x_check is None:
+                val_loss, val_se = np.nan, np.nan
+            else:
+                val_losses = _per_sample_loss(model, x_check, y_check)
+                val_loss = float(np.mean(val_losses))
+                val_se = selection.standard_error(val_losses)
+            values = np.concatenate([np.abs(np.asarray(v)).ravel() for v in penalized])
+            row = [
+                float(strength),
+                train_loss,
+                val_loss,
+                val_se,
+                float(penalty(model).total),
+                float(np.mean(values <= sparsity_tol)),
+                _active_inputs(penalized, sparsity_tol),
+                sum(used),
+                seconds,
+                used,
+            ]
+            rows.append(tuple(row))
+            if keep_weights:
+                kept.append(model.get_weights())
+            if direction != "increasing" or not stronger or np.any(values > 0):
+                return False
+            # Every penalized weight is 0. If 0 also satisfies the optimality
+            # conditions at the next (stronger) strength, it does at all of
+            # them, and the other weights, whose loss no longer depends on λ,
+            # stay put: the rest of the path is this solution, with no fit.
+            bound = _lambda_max(model, reg, penalized, x_fit, y_fit, batch_size)
+            if bound is not None and bound > stronger[0]:
+                return False
+            for value in stronger:
+                row[0], row[7], row[8], row[9] = float(value), 0, 0.0, (0,)
+                rows.append(tuple(row))
+                if keep_weights:
+                    kept.append(kept[-1])
+            return True
+
+        def validate(model):
+            if converge:
+                return {}
+            return {
+                "val_data_loss": float(
+                    np.mean(_per_sample_loss(model, x_check, y_check))
+                )
+            }
+
+        def fit_steps(steps, steps_budget):
+            """Fits ``steps`` (strengths, in order) in one ``model.fit`` call."""
+            stepper = _StrengthSteps(
+                reg,
+                steps,
+                phases=LR_PHASES,
+                epochs=epochs,
+                budget=steps_budget,
+                make_stopper=None if steps_budget else stopper,
+                validate=None if steps_budget else validate,
+                record=record,
+            )
+            x_epoch, y_epoch = x_fit, y_fit
+            if batch_size >= len(y_fit):
+                # Full batch: an epoch of one step is mostly Keras' per-epoch
+                # overhead, so an epoch makes FULL_BATCH_STEPS passes.
+                rows = np.tile(np.arange(len(y_fit)), FULL_BATCH_STEPS)
+                x_epoch = cross_validation.take(x_fit, rows)
+                y_epoch = y_fit[rows]
+            model.fit(
+                x_epoch,
+                y_epoch,
+                epochs=stepper.total_epochs,
+                batch_size=min(batch_size, len(y_fit)),
+                shuffle=False,
+                callbacks=[stepper],
+                verbose=verbose,
+            )
+
+        if warm_start:
+            fit_steps(steps, budget)
+        else:
+            for i, strength in enumerate(steps):
+                if i > 0 or from_start:
+                    model, reg, penalized = fresh_model()
+                fit_steps([strength], None if budget is None else [budget[i]])
+        return rows, kept
+
+    null_strength = None
     if from_null or (strengths is None and max_strength is None):
         # The null model (penalized weights 0, the others fitted) is the
-        # solution at λ_max, where glmnet's path starts.
+        # solution at λ_max, where glmnet's path starts. With cv, λ_max comes
+        # from all the rows, as in cv.glmnet, and every fold uses that grid.
         null_strength = _null_lambda_max(
             model, reg, penalized, x_train, y_train, batch_size
         )
-        if not from_null:
+        if not from_null or cv is not None:
             reset()
     if strengths is None:
         if max_strength is None:
@@ -473,7 +639,10 @@ def regularization_path(
         if max_strength is None:
             # Zero is a stationary point for every λ (e.g. ReLU units with
             # zero biases): take λ_max at the unpenalized fit instead.
-            fit(model, reg, [0.0])
+            if x_val is None:
+                run([0.0], x_train, y_train, None, None, budget=[(epochs,)])
+            else:
+                run([0.0], x_train, y_train, x_val, y_val)
             max_strength = _lambda_max(
                 model, reg, penalized, x_train, y_train, batch_size
             )
@@ -491,55 +660,64 @@ def regularization_path(
     order = grid if direction == "decreasing" else grid[::-1]
     setup_seconds = time.perf_counter() - started
 
-    rows = []
-    kept = []
-
-    def record(strength, used, seconds, stronger=()):
-        """Records the fit at ``strength``; returns True when it also filled
-        in the ``stronger`` ones (a warm path upwards that reached 0)."""
-        train_loss = float(np.mean(_per_sample_loss(model, x_train, y_train)))
-        val_losses = _per_sample_loss(model, x_val, y_val)
-        values = np.concatenate([np.abs(np.asarray(v)).ravel() for v in penalized])
-        row = [
-            float(strength),
-            train_loss,
-            float(np.mean(val_losses)),
-            selection.standard_error(val_losses),
-            float(penalty(model).total),
-            float(np.mean(values <= sparsity_tol)),
-            _active_inputs(penalized, sparsity_tol),
-            used,
-            seconds + (setup_seconds if not rows else 0.0),
-        ]
-        rows.append(tuple(row))
-        if keep_weights:
-            kept.append(model.get_weights())
-        if direction != "increasing" or not stronger or np.any(values > 0):
-            return False
-        # Every penalized weight is 0. If 0 also satisfies the optimality
-        # conditions at the next (stronger) strength, it does at all of them,
-        # and the other weights, whose loss no longer depends on λ, stay put:
-        # the rest of the path is this solution, with no fit.
-        bound = _lambda_max(model, reg, penalized, x_train, y_train, batch_size)
-        if bound is not None and bound > stronger[0]:
-            return False
-        for value in stronger:
-            row[0], row[7], row[8] = float(value), 0, 0.0
-            rows.append(tuple(row))
-            if keep_weights:
-                kept.append(kept[-1])
-        return True
-
-    if warm_start:
-        fit(model, reg, order, record)
+    if cv is None:
+        rows, kept = run(order, x_train, y_train, x_val, y_val)
+        folds = None
     else:
-        for i, strength in enumerate(order):
-            if i > 0:
-                model, reg, penalized = fresh_model()
-            fit(model, reg, [strength], record)
+        # cv.glmnet: the path on each fold's training rows, scored on its
+        # held-out rows; the curve is the fold mean, its standard error the
+        # spread of the fold means. Then one path on all the rows, with no
+        # data left to stop on, trains each strength for the median number
+        # of epochs the folds used there.
+        splits = cross_validation.make_splits(y, cv, seed=seed, owner=owner)
+        fold_rows = [
+            run(
+                order,
+                cross_validation.take(x, t),
+                y[t],
+                cross_validation.take(x, v),
+                y[v],
+                from_start=True,
+            )[0]
+            for t, v in splits
+        ]
+        budget = [
+            tuple(
+                max(int(phase == 0), int(np.median(epochs_of_phase)))
+                for phase, epochs_of_phase in enumerate(
+                    zip(*(_padded(f[i][9]) for f in fold_rows))
+                )
+            )
+            for i in range(len(order))
+        ]
+        rows, kept = run(
+            order,
+            x,
+            y,
+            None,
+            None,
+            budget=None if converge else budget,
+            from_start=True,
+        )
+        folds = np.array([[r[2] for r in f] for f in fold_rows])
+        fold_seconds = np.array([[r[8] for r in f] for f in fold_rows]).sum(axis=0)
+        rows = [
+            (
+                *row[:2],
+                float(np.mean(folds[:, i])),
+                selection.standard_error(folds[:, i]),
+                *row[4:8],
+                row[8] + fold_seconds[i],
+            )
+            for i, row in enumerate(rows)
+        ]
+    rows = [row[:9] for row in rows]
+    rows[0] = (*rows[0][:8], rows[0][8] + setup_seconds)
     if direction == "increasing":
         rows.reverse()
         kept.reverse()
+        if folds is not None:
+            folds = folds[:, ::-1]
     columns = [np.asarray(c) for c in zip(*rows)]
     return RegularizationPath(
         strengths=columns[0],
@@ -555,6 +733,8 @@ def regularization_path(
         warm_start=warm_start,
         direction=direction,
         n_inputs=_n_inputs(penalized),
+        cv=0 if folds is None else len(folds),
+        fold_val_data_loss=folds,
         model=model if keep_weights else None,
         weights=kept,
         regularizer=reg,
@@ -564,54 +744,100 @@ def regularization_path(
 class _StrengthSteps(keras.callbacks.Callback):
     """Fits one strength after another inside a single ``fit`` call.
 
-    Each strength gets its own early stopping (best weights restored) and at
-    most ``epochs`` epochs, then ``record(strength, epochs_used, seconds,
-    later_strengths)`` runs (it returns True when it recorded the later ones
-    too) and the next strength is set through the regularizer's variable. A
-    warm path is thus one ``fit``: on small data Keras' set-up of each
-    ``fit`` (data adapter, callbacks, first-epoch bookkeeping) costs more
-    than the few epochs a warm start needs.
+    Each strength runs in phases, the learning rate divided by ``1 /
+    LR_FACTOR`` from one phase to the next and reset at the next strength.
+    With ``make_stopper``, a phase ends when early stopping on the validation
+    data loss fires (the best weights are restored), the last phase ends the
+    strength, and a strength gets at most ``epochs`` epochs. Without, ``budget[i]``
+    gives the epochs of each phase of the i-th strength. Then ``record(strength,
+    phase_epochs, seconds, later_strengths)`` runs (it returns True when it
+    recorded the later ones too) and the next strength is set through the
+    regularizer's variable. A warm path is thus one ``fit``: on small data
+    Keras' set-up of each ``fit`` (data adapter, callbacks, first-epoch
+    bookkeeping) costs more than the few epochs a warm start needs.
     """
 
-    def __init__(self, reg, strengths, epochs, make_stopper, validate, record):
+    def __init__(
+        self,
+        reg,
+        strengths,
+        *,
+        phases,
+        epochs=None,
+        budget=None,
+        make_stopper=None,
+        validate=None,
+        record=None,
+    ):
         super().__init__()
         self.validate = validate
         self.reg = reg
         self.strengths = list(strengths)
-        self.epochs = epochs
+        self.phases = phases
+        self.cap = epochs
+        self.budget = budget
         self.make_stopper = make_stopper
         self.record = record
 
+    @property
+    def total_epochs(self) -> int:
+        if self.budget is not None:
+            return int(sum(sum(b) for b in self.budget))
+        return self.cap * len(self.strengths)
+
     def on_train_begin(self, logs=None):
+        self.base_rate = float(self.model.optimizer.learning_rate)
         self.index = 0
         self._start()
 
     def _start(self):
         self.reg.strength = float(self.strengths[self.index])
-        # Only the first strength of a fit starts cold.
-        self.stopper = self.make_stopper(self.index > 0)
-        self.stopper.set_model(self.model)
-        self.stopper.on_train_begin()
-        self.used = 0
+        self.used = []
         self.started = time.perf_counter()
+        self._phase()
+
+    def _phase(self):
+        self.model.optimizer.learning_rate = self.base_rate * LR_FACTOR ** len(
+            self.used
+        )
+        self.used.append(0)
+        self.stopper = None
+        if self.make_stopper is not None:
+            # Only the first phase of the first strength of a fit starts cold.
+            self.stopper = self.make_stopper(self.index > 0 or len(self.used) > 1)
+            self.stopper.set_model(self.model)
+            self.stopper.on_train_begin()
 
     def on_epoch_end(self, epoch, logs=None):
-        # The validation data loss by a direct forward pass: Keras' own
-        # validation runs ``evaluate`` every epoch, which on small data costs
-        # about as much as the epoch's training steps.
-        logs = logs if logs is not None else {}
-        logs["val_data_loss"] = self.validate(self.model)
-        # The stopper sees epochs counted from this strength's start.
-        self.stopper.on_epoch_end(self.used, logs)
-        self.used += 1
-        if not self.model.stop_training and self.used < self.epochs:
-            return
-        self.model.stop_training = False
-        self.stopper.on_train_end()  # restores the best weights
+        self.used[-1] += 1
+        if self.stopper is not None:
+            # The validation data loss by a direct forward pass: Keras' own
+            # validation runs ``evaluate`` every epoch, which on small data
+            # costs about as much as the epoch's training steps.
+            logs = logs if logs is not None else {}
+            logs.update(self.validate(self.model))
+            # The stopper sees epochs counted from this phase's start.
+            self.stopper.on_epoch_end(self.used[-1] - 1, logs)
+            out_of_epochs = sum(self.used) >= self.cap
+            if not self.model.stop_training and not out_of_epochs:
+                return
+            self.model.stop_training = False
+            self.stopper.on_train_end()  # restores the best weights
+            if len(self.used) < self.phases and not out_of_epochs:
+                self._phase()
+                return
+        else:
+            planned = self.budget[self.index]
+            if self.used[-1] < planned[len(self.used) - 1]:
+                return
+            while len(self.used) < len(planned):
+                self._phase()
+                if planned[len(self.used) - 1] > 0:
+                    return
         rest = self.strengths[self.index + 1 :]
         if self.record is not None and self.record(
             self.strengths[self.index],
-            self.used,
+            tuple(self.used),
             time.perf_counter() - self.started,
             rest,
         ):
@@ -619,8 +845,14 @@ class _StrengthSteps(keras.callbacks.Callback):
         self.index += 1
         if self.index == len(self.strengths):
             self.model.stop_training = True
+            self.model.optimizer.learning_rate = self.base_rate
         else:
             self._start()
+
+
+def _padded(phase_epochs) -> tuple:
+    """Epochs per phase, with 0 for phases a strength did not reach."""
+    return (*phase_epochs, *(0,) * (LR_PHASES - len(phase_epochs)))
 
 
 def _feeds_weights(model, penalized) -> bool:

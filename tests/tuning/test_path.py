@@ -245,3 +245,101 @@ def test_upwards_the_strengths_past_zero_are_recorded_without_fitting():
     assert list(result.sparsity[:2]) == [1.0, 1.0]
     assert result.epochs[0] == 0 and result.epochs[1] >= 1
     assert result.val_data_loss[0] == result.val_data_loss[1]
+
+
+@pytest.fixture(scope="module")
+def cv_path():
+    x, y = _linear_data(n=90)
+    build, calls = _linear()
+    result = kreg.tuning.regularization_path(
+        build,
+        x,
+        y,
+        loss="mse",
+        n_strengths=3,
+        min_ratio=1e-2,
+        epochs=100,
+        cv=3,
+    )
+    return result, x, y
+
+
+def test_cross_validated_path_averages_the_held_out_folds(cv_path):
+    result, x, y = cv_path
+    assert result.cv == 3 and result.fold_val_data_loss.shape == (3, 3)
+    folds = result.fold_val_data_loss
+    np.testing.assert_allclose(result.val_data_loss, folds.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        result.val_standard_error, folds.std(axis=0, ddof=1) / np.sqrt(3), rtol=1e-6
+    )
+    # As cv.glmnet: one grid for every fold, λ_max from all the rows.
+    expected = 2 * np.max(np.abs(x.T @ (y - y.mean()))) / len(y)
+    assert result.max_strength == pytest.approx(expected, rel=1e-3)
+
+
+def test_cross_validated_path_folds_match_scikit_learns_lasso(cv_path):
+    from sklearn.linear_model import Lasso
+
+    from kreg.tuning.cross_validation import make_splits
+
+    result, x, y = cv_path
+    # A linear model's path stops each λ at convergence (full batch), so
+    # each fold's held-out loss at each λ is the lasso's, fitted on the
+    # fold's training rows (Keras' mse has no 1/2: alpha = λ / 2).
+    for fold, (train, val) in enumerate(make_splits(y[:, None], 3, seed=0)):
+        for i, strength in enumerate(result.strengths):
+            lasso = Lasso(alpha=strength / 2).fit(x[train], y[train])
+            expected = np.mean((lasso.predict(x[val]) - y[val]) ** 2)
+            assert result.fold_val_data_loss[fold, i] == pytest.approx(
+                expected, rel=0.02
+            ), (fold, i)
+
+
+def test_cross_validated_path_keeps_the_fit_on_all_rows(cv_path):
+    from sklearn.linear_model import Lasso
+
+    result, x, y = cv_path
+    i = result.best("min")
+    model = result.best_model("min")
+    prediction = model.predict(x, verbose=0)[:, 0]
+    assert np.mean((prediction - y) ** 2) == pytest.approx(
+        result.train_data_loss[i], rel=1e-4
+    )
+    # The final fit, on every row, is the lasso on all the rows.
+    lasso = Lasso(alpha=result.strengths[i] / 2).fit(x, y)
+    np.testing.assert_allclose(
+        model.layers[-1].kernel.numpy()[:, 0], lasso.coef_, atol=0.01
+    )
+    assert np.all(result.epochs >= 1)
+
+
+def test_cross_validated_path_rejects_bad_cv():
+    build, calls = _linear()
+    x, y = _linear_data()
+    call = kreg.tuning.regularization_path
+    assert_invalid(lambda: call(build, x, y, loss="mse", cv=1), "cv", 1)
+    with pytest.raises(ValueError, match="argument `validation_data`.*cv"):
+        call(build, x, y, loss="mse", cv=3, validation_data=(x, y))
+    assert not calls
+
+
+def test_each_strength_lowers_the_learning_rate_once_then_resets_it():
+    from kreg.tuning import path as path_module
+
+    x, y = _linear_data()
+    model = _linear()[0](kreg.regularizers.L1(0.0))
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    rates = []
+
+    class Watch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            rates.append(round(float(self.model.optimizer.learning_rate), 6))
+
+    reg = model.layers[-1].kernel_regularizer
+    steps = path_module._StrengthSteps(
+        reg, [0.2, 0.1], phases=2, budget=[(2, 1), (1, 0)]
+    )
+    model.fit(x, y, epochs=steps.total_epochs, callbacks=[Watch(), steps], verbose=0)
+    assert rates == [0.1, 0.1, 0.01, 0.1]
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.1)
+    assert float(reg.strength) == pytest.approx(0.1)
