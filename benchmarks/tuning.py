@@ -8,6 +8,9 @@ On scikit-learn datasets, with the same train/test split for every method:
   MLP whose input kernels carry L1 or a group lasso, proximal training),
   winner by the minimum and by the one-standard-error rule, refitted;
 - kreg's λ path (L1, warm starts), best point on the validation data;
+- kreg's default for tables, ``kreg.tuning.tabular_path``: cross-validated
+  λ paths of the linear model and of the net (min and 1se), the net kept only
+  where it beats the linear model by more than one standard error;
 - scikit-learn's ElasticNetCV / LogisticRegressionCV.
 
 It prints the test score (R² for regression, accuracy and log loss for
@@ -112,7 +115,7 @@ def plain_fit(args):
     )
 
 
-METHODS = ("mlp", "kerastuner", "kreg", "path", "sklearn")
+METHODS = ("mlp", "kerastuner", "kreg", "path", "tabular", "sklearn")
 
 
 def run_dataset(name, args, workdir):
@@ -236,6 +239,29 @@ def run_dataset(name, args, workdir):
             path.best_model("min").predict(x_te, verbose=0),
             f"λ={path.strengths[i]:.2g} inputs={path.active_inputs[i]}/{n}",
         )
+
+    if "tabular" in args.methods:
+        t = time.perf_counter()
+        found = kreg.tuning.tabular_path(
+            x_tr,
+            y_tr,
+            task=task,
+            cv=args.cv,
+            n_strengths=args.path_points,
+            seed=args.seed,
+        )
+        seconds = time.perf_counter() - t
+        for rule in ("min", "1se"):
+            i = found.best(rule)
+            t2 = time.perf_counter()
+            prediction = found.best_model(rule).predict(x_te, verbose=0)
+            record(
+                f"kreg tabular_path cv={args.cv}, {rule}",
+                t2 - seconds,
+                prediction,
+                f"units={found.units} λ={found.path.strengths[i]:.2g} "
+                f"inputs={found.path.active_inputs[i]}/{n}",
+            )
 
     if "sklearn" in args.methods:
         t = time.perf_counter()

@@ -11,13 +11,16 @@ from kreg.tuning.search_space import (
     weight_decay,
 )
 from kreg.tuning.selection import select, standard_error
+from kreg.tuning.tabular_path import TabularPath, default_candidates, tabular_path
 from kreg.tuning.tuner import Tuner
 
 __all__ = [
     "HyperModel",
     "RegularizationPath",
+    "TabularPath",
     "Tuner",
     "augmentation_strength",
+    "default_candidates",
     "dropout_rate",
     "regularization_level",
     "regularization_path",
@@ -26,5 +29,6 @@ __all__ = [
     "standard_error",
     "tabular_hypermodel",
     "tabular_model",
+    "tabular_path",
     "weight_decay",
 ]

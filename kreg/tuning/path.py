@@ -597,19 +597,20 @@ def regularization_path(
                 validate=None if steps_budget else validate,
                 record=record,
             )
-            x_epoch, y_epoch = x_fit, y_fit
             if batch_size >= len(y_fit):
-                # Full batch: an epoch of one step is mostly Keras' per-epoch
-                # overhead, so an epoch makes FULL_BATCH_STEPS passes.
-                rows = np.tile(np.arange(len(y_fit)), FULL_BATCH_STEPS)
-                x_epoch = cross_validation.take(x_fit, rows)
-                y_epoch = y_fit[rows]
+                # Full batch: one step per epoch would be mostly Keras'
+                # per-epoch overhead (a new data iterator each epoch), so an
+                # epoch is FULL_BATCH_STEPS steps of one repeated batch.
+                data = dict(
+                    x=tf.data.Dataset.from_tensors((x_fit, y_fit)).repeat(),
+                    steps_per_epoch=FULL_BATCH_STEPS,
+                    shuffle=False,
+                )
+            else:
+                data = dict(x=x_fit, y=y_fit, batch_size=batch_size)
             model.fit(
-                x_epoch,
-                y_epoch,
+                **data,
                 epochs=stepper.total_epochs,
-                batch_size=min(batch_size, len(y_fit)),
-                shuffle=False,
                 callbacks=[stepper],
                 verbose=verbose,
             )

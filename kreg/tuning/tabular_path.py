@@ -1,0 +1,223 @@
+"""kreg's default for tables: cross-validated λ paths of GLMs and of a net."""
+
+import dataclasses
+import numbers
+
+import keras
+import numpy as np
+
+from kreg import regularizers
+from kreg._validation import check_choice, invalid_argument
+from kreg.tuning import cross_validation, selection
+from kreg.tuning.models import TASKS, tabular_model
+from kreg.tuning.path import RegularizationPath, regularization_path
+
+# Arguments tabular_path sets itself.
+_OWN = ("validation_data", "validation_split", "loss", "optimizer", "cv")
+
+
+@dataclasses.dataclass
+class TabularPath:
+    """Cross-validated λ paths of :func:`tabular_model`, one per candidate.
+
+    Attributes:
+        candidates: the ``(units, regularizer)`` pairs, in the order given.
+        paths: their cross-validated :class:`RegularizationPath`, same order.
+        chosen: index of the chosen candidate: among the narrowest widths
+            whose best cross-validated data loss is within one standard error
+            of the best of all, the one with the lowest.
+    """
+
+    candidates: list[tuple]
+    paths: list[RegularizationPath]
+    chosen: int
+
+    @property
+    def path(self) -> RegularizationPath:
+        """The chosen candidate's path."""
+        return self.paths[self.chosen]
+
+    @property
+    def units(self) -> int:
+        """The chosen candidate's width (0: the linear model)."""
+        return self.candidates[self.chosen][0]
+
+    @property
+    def regularizer(self):
+        """The chosen candidate's penalty (its strength set by ``best_model``)."""
+        return self.path.regularizer
+
+    def best(self, rule: str = "min") -> int:
+        """Index of the chosen strength on :attr:`path` (see
+        :meth:`RegularizationPath.best`)."""
+        return self.path.best(rule)
+
+    def best_strength(self, rule: str = "min") -> float:
+        """The chosen strength on :attr:`path`."""
+        return self.path.best_strength(rule)
+
+    def best_model(self, rule: str = "min") -> keras.Model:
+        """The chosen candidate's model, fitted on all rows at the chosen
+        strength."""
+        return self.path.best_model(rule)
+
+    @property
+    def results(self) -> list[dict]:
+        """One dict per candidate and strength, with its ``candidate`` index,
+        ``units`` and ``regularizer``."""
+        return [
+            {
+                "candidate": i,
+                "units": units,
+                "regularizer": _name(regularizer),
+                **row,
+            }
+            for i, ((units, regularizer), path) in enumerate(
+                zip(self.candidates, self.paths)
+            )
+            for row in path.results
+        ]
+
+
+def default_candidates() -> list[tuple]:
+    """The default candidates of :func:`tabular_path`: the linear model with
+    the lasso and with elastic nets of ``l1_ratio`` 0.5 and 0.1 (as
+    scikit-learn's ``ElasticNetCV`` searches ``l1_ratio``), and a 32-unit net
+    whose input kernels carry the lasso."""
+    return [
+        (0, "l1"),
+        (0, regularizers.ElasticNet(1.0, l1_ratio=0.5)),
+        (0, regularizers.ElasticNet(1.0, l1_ratio=0.1)),
+        (32, "l1"),
+    ]
+
+
+def tabular_path(
+    x,
+    y,
+    *,
+    task: str = "regression",
+    n_outputs: int = 1,
+    candidates=None,
+    cv=5,
+    seed: int = 0,
+    **path_arguments,
+) -> TabularPath:
+    """kreg's default choice of regularization for tabular data.
+
+    For each candidate ``(units, regularizer)``, the cross-validated λ path
+    (:func:`regularization_path` with ``cv``, as ``cv.glmnet``) of
+    :func:`tabular_model` with that width and penalty on its input kernels.
+    Width 0 is a penalized GLM (lasso / elastic-net linear, logistic or
+    multinomial regression), fitted to convergence from λ_max down; a
+    positive width adds a one-hidden-layer MLP whose input kernel carries
+    the same penalty, fitted from the weakest strength up with early
+    stopping. Every path sees the same folds.
+
+    The candidate is chosen by the one-standard-error rule across widths:
+    the narrowest width with a candidate whose best cross-validated data
+    loss is within one standard error of the best candidate's, and of that
+    width the candidate with the lowest loss. A net must beat the linear
+    models by more than the noise of cross-validation to be chosen, so on
+    (nearly) linear data the result is the GLM that scikit-learn's
+    ``ElasticNetCV`` or ``LogisticRegressionCV`` would fit, and on
+    non-linear data the net. The strength on the chosen path follows
+    ``rule`` in :meth:`TabularPath.best_model`.
+
+    Args:
+        x: inputs, standardized (one row per sample).
+        y: targets: standardized values (`"regression"`), 0/1
+            (`"binary"`) or class indices (`"multiclass"`).
+        task: `"regression"`, `"binary"` or `"multiclass"`. Defaults to
+            `"regression"`.
+        n_outputs: outputs (classes for `"multiclass"`). Defaults to `1`.
+        candidates: ``(units, regularizer)`` pairs; ``regularizer`` as in
+            :func:`regularization_path` (a name or a kreg regularizer used as
+            template). Defaults to `None`: :func:`default_candidates`, the
+            linear model with L1 and with elastic nets of ``l1_ratio`` 0.5
+            and 0.1, and a 32-unit net with L1.
+        cv: folds (an integer >= 2 or a scikit-learn splitter). Defaults to
+            `5`.
+        seed: seed of the folds and the initializations. Defaults to `0`.
+        **path_arguments: more arguments of :func:`regularization_path`
+            (``n_strengths``, ``epochs``, ``patience``, ...).
+
+    Returns:
+        A :class:`TabularPath`.
+
+    Example:
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(60, 3)).astype("float32")
+    >>> y = x @ np.array([1.0, -1.0, 0.0], "float32")
+    >>> found = kreg.tuning.tabular_path(x, y, candidates=[(0, "l1"), (4, "l1")],
+    ...     cv=2, n_strengths=2, epochs=2)
+    >>> len(found.paths), found.best_model().output_shape
+    (2, (None, 1))
+    """
+    owner = "tabular_path"
+    task = check_choice(task, "task", owner, TASKS)
+    if candidates is None:
+        candidates = default_candidates()
+    if (
+        not isinstance(candidates, list | tuple)
+        or not candidates
+        or not all(
+            isinstance(c, list | tuple)
+            and len(c) == 2
+            and isinstance(c[0], numbers.Integral)
+            and not isinstance(c[0], bool)
+            and c[0] >= 0
+            for c in candidates
+        )
+    ):
+        raise invalid_argument(
+            owner,
+            "candidates",
+            "a non-empty sequence of (units >= 0, regularizer) pairs",
+            candidates,
+        )
+    for name in _OWN:
+        if name in path_arguments:
+            raise invalid_argument(
+                owner,
+                name,
+                "not given (tabular_path sets it)",
+                path_arguments[name],
+            )
+    cv = cross_validation.check_cv(cv, owner)
+    x, y, _ = cross_validation.check_data(x, y, owner)
+    n_features = int(np.shape(x)[-1])
+    candidates = [(int(units), regularizer) for units, regularizer in candidates]
+
+    paths = []
+    for units, regularizer in candidates:
+
+        def build(reg, units=units):
+            return tabular_model(
+                reg,
+                n_features=n_features,
+                n_outputs=n_outputs,
+                task=task,
+                units=units,
+            )
+
+        paths.append(
+            regularization_path(
+                build, x, y, regularizer=regularizer, cv=cv, seed=seed, **path_arguments
+            )
+        )
+    minima = [path.best("min") for path in paths]
+    chosen = selection.select(
+        [path.val_data_loss[i] for path, i in zip(paths, minima)],
+        [path.val_standard_error[i] for path, i in zip(paths, minima)],
+        [-units for units, _ in candidates],
+        rule="1se",
+    )
+    return TabularPath(candidates=candidates, paths=paths, chosen=chosen)
+
+
+def _name(regularizer) -> str:
+    if isinstance(regularizer, str):
+        return regularizer
+    return repr(regularizer)

@@ -1,0 +1,72 @@
+"""kreg's default for tables: a GLM unless a net is clearly better."""
+
+import numpy as np
+import pytest
+
+import kreg
+from tests.helpers import assert_invalid
+
+
+def _data(curved, n=150, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    if curved:
+        y = 2 * np.abs(x[:, 0]) - 1.6  # no linear part: only a net fits it
+    else:
+        y = x[:, 0] - x[:, 1]
+    y = y + 0.3 * rng.normal(size=n)
+    return x, ((y - y.mean()) / y.std()).astype("float32")
+
+
+def _search(curved):
+    x, y = _data(curved)
+    candidates = [(0, "l1"), (0, kreg.regularizers.ElasticNet(1.0)), (8, "l1")]
+    return kreg.tuning.tabular_path(
+        x, y, candidates=candidates, cv=3, n_strengths=3, epochs=40, min_ratio=1e-2
+    )
+
+
+def _one_se_choice(found):
+    """Of the narrowest width within one SE of the best minimum, the best."""
+    minima = [
+        (p.val_data_loss[p.best()], p.val_standard_error[p.best()]) for p in found.paths
+    ]
+    best_loss, best_se = min(minima)
+    widths = [units for units, _ in found.candidates]
+    narrowest = min(
+        w for w, (loss, _) in zip(widths, minima) if loss <= best_loss + best_se
+    )
+    return min(
+        (i for i, w in enumerate(widths) if w == narrowest), key=lambda i: minima[i]
+    )
+
+
+@pytest.mark.parametrize(("curved", "expected"), [(False, 0), (True, 8)])
+def test_the_net_is_chosen_only_where_it_is_clearly_better(curved, expected):
+    found = _search(curved)
+    assert [p.cv for p in found.paths] == [3, 3, 3]
+    assert found.paths[0].direction == "decreasing"  # the GLM, from λ_max down
+    assert found.paths[2].direction == "increasing"  # the net, from weak up
+    assert found.chosen == _one_se_choice(found)
+    assert found.units == expected
+    model = found.best_model("1se")
+    assert model.output_shape == (None, 1)
+    assert found.best_strength("1se") >= found.best_strength("min")
+    rows = found.results
+    assert {(r["candidate"], r["units"]) for r in rows} == {(0, 0), (1, 0), (2, 8)}
+    assert len(rows) == 9
+
+
+def test_bad_arguments_fail_before_training():
+    x, y = _data(False, n=20)
+    call = kreg.tuning.tabular_path
+    assert_invalid(lambda: call(x, y, candidates=()), "candidates", ())
+    bad = [(-1, "l1")]
+    assert_invalid(lambda: call(x, y, candidates=bad), "candidates", bad)
+    assert_invalid(lambda: call(x, y, candidates=[0]), "candidates", [0])
+    assert_invalid(lambda: call(x, y, task="ranking"), "task", "ranking")
+    assert_invalid(lambda: call(x, y, cv=1), "cv", 1)
+    with pytest.raises(ValueError, match="argument `validation_data`"):
+        call(x, y, validation_data=(x, y))
+    with pytest.raises(ValueError, match="argument `y`.*as many rows"):
+        call(x, y[:5])
