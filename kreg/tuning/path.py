@@ -28,8 +28,9 @@ _KINDS = {
     ),
 }
 
-# Phases per strength, and the learning-rate factor between phases: a warm
-# step's minibatch noise settles at the lower rate (ReduceLROnPlateau).
+# Phases per strength of a path that stops at convergence, and the
+# learning-rate factor between phases (as ReduceLROnPlateau): the objective
+# settles further at the lower rate. Early-stopped paths have one phase.
 LR_PHASES = 2
 LR_FACTOR = 0.1
 
@@ -345,9 +346,9 @@ def regularization_path(
             each strength for the folds' median epochs). `"auto"`:
             `"convergence"` for a decreasing path (a convex model),
             `"validation"` for an increasing one (a net, which early stopping
-            also regularizes). Either way each strength ends with a second
-            phase at a tenth of the learning rate (as ``ReduceLROnPlateau``),
-            where minibatch noise settles. Defaults to `"auto"`.
+            also regularizes). At convergence each strength ends with a
+            second phase at a tenth of the learning rate (as
+            ``ReduceLROnPlateau``). Defaults to `"auto"`.
         sparsity_tol: weights with ``|w| <= sparsity_tol`` count as zero.
             Defaults to `0.0`.
         keep_weights: keep each strength's weights (for
@@ -590,7 +591,7 @@ def regularization_path(
             stepper = _StrengthSteps(
                 reg,
                 steps,
-                phases=LR_PHASES,
+                phases=LR_PHASES if converge else 1,
                 epochs=epochs,
                 budget=steps_budget,
                 make_stopper=None if steps_budget else stopper,
@@ -683,12 +684,7 @@ def regularization_path(
             for t, v in splits
         ]
         budget = [
-            tuple(
-                max(int(phase == 0), int(np.median(epochs_of_phase)))
-                for phase, epochs_of_phase in enumerate(
-                    zip(*(_padded(f[i][9]) for f in fold_rows))
-                )
-            )
+            _median_phases([fold[i][9] for fold in fold_rows])
             for i in range(len(order))
         ]
         rows, kept = run(
@@ -851,9 +847,14 @@ class _StrengthSteps(keras.callbacks.Callback):
             self._start()
 
 
-def _padded(phase_epochs) -> tuple:
-    """Epochs per phase, with 0 for phases a strength did not reach."""
-    return (*phase_epochs, *(0,) * (LR_PHASES - len(phase_epochs)))
+def _median_phases(folds) -> tuple:
+    """Median epochs per phase over the folds' ``(epochs per phase)`` tuples
+    (a phase a fold did not reach counts 0); at least one epoch."""
+    phases = max(len(epochs) for epochs in folds)
+    padded = np.array([(*epochs, *(0,) * (phases - len(epochs))) for epochs in folds])
+    median = [int(np.median(column)) for column in padded.T]
+    median[0] = max(1, median[0])
+    return tuple(median)
 
 
 def _feeds_weights(model, penalized) -> bool:
