@@ -9,6 +9,7 @@ minimum and one-standard-error choices.
     python tuning/lambda_path.py --dataset friedman1 --points 40 \
         --regularizer group_lasso
     python tuning/lambda_path.py --cold     # a fresh model per λ, to compare
+    python tuning/lambda_path.py --cv 5 --units 0   # the lasso, cv.glmnet style
 """
 
 import argparse
@@ -50,6 +51,12 @@ def main(argv=None):
         default="auto",
         help="order of the fits (auto: upwards for a net, as LassoNet)",
     )
+    parser.add_argument(
+        "--cv", type=int, help="k-fold cross-validated path (default: one split)"
+    )
+    parser.add_argument(
+        "--units", type=int, default=32, help="hidden units (0: the linear model)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="lambda_path.png")
     args = parser.parse_args(argv)
@@ -63,7 +70,7 @@ def main(argv=None):
 
     def build(regularizer):
         return kreg.tuning.tabular_model(
-            regularizer, 0.0, n_features=x.shape[1], task=task
+            regularizer, 0.0, n_features=x.shape[1], task=task, units=args.units
         )
 
     started = time.perf_counter()
@@ -77,6 +84,7 @@ def main(argv=None):
         epochs=args.epochs,
         warm_start=not args.cold,
         direction=args.direction,
+        cv=args.cv,
         seed=args.seed,
     )
     seconds = time.perf_counter() - started
@@ -92,7 +100,7 @@ def main(argv=None):
             f"val data loss {path.val_data_loss[i]:.4f}, "
             f"{path.active_inputs[i]}/{x.shape[1]} inputs"
         )
-    mode = "cold" if args.cold else "warm"
+    mode = ("cold" if args.cold else "warm") + (f" {args.cv}-fold" if args.cv else "")
     print(
         f"{mode} path ({path.direction}): {seconds:.1f}s; "
         f"plot: {path.plot(args.output)}"

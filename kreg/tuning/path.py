@@ -80,6 +80,8 @@ class RegularizationPath:
         warm_start: whether each fit started from the previous solution.
         direction: the order of the fits, `"decreasing"` (from λ_max down) or
             `"increasing"` (from the weakest strength up).
+        stopping: how each strength's fit ended, `"convergence"` or
+            `"validation"` (see :func:`regularization_path`).
         cv: the number of folds, or 0 for one validation split.
         fold_val_data_loss: with ``cv``, the held-out data loss of each
             fold (rows) at each λ (columns); else `None`.
@@ -99,6 +101,7 @@ class RegularizationPath:
     max_strength: float
     warm_start: bool
     direction: str = "decreasing"
+    stopping: str = "validation"
     n_inputs: int = 0
     cv: int = 0
     fold_val_data_loss: np.ndarray | None = dataclasses.field(default=None, repr=False)
@@ -335,8 +338,8 @@ def regularization_path(
             another layer with weights (a hidden layer), else
             `"decreasing"`. Defaults to `"auto"`.
         stopping: when each strength's fit ends. `"convergence"`: when the
-            penalized training objective (data loss on the fitting rows plus
-            penalty, by a forward pass each epoch) improves by less than
+            penalized training objective (Keras' epoch ``loss``: data loss
+            plus penalty) improves by less than
             ``1e-5`` relative over ``patience`` epochs, as glmnet fits each
             λ to convergence: the path is then the penalized solutions, not
             early-stopped ones, and needs no validation data to fit.
@@ -369,8 +372,8 @@ def regularization_path(
     ...         keras.layers.Dense(1, kernel_regularizer=regularizer)])
     >>> path = kreg.tuning.regularization_path(build, x, y, loss="mse",
     ...     n_strengths=3, epochs=3)
-    >>> len(path.strengths), float(path.sparsity[0])
-    (3, 1.0)
+    >>> len(path.strengths), path.direction, path.stopping
+    (3, 'decreasing', 'convergence')
 
     References:
         Friedman, Hastie & Tibshirani, "Regularization paths for generalized
@@ -729,6 +732,7 @@ def regularization_path(
         max_strength=float(grid[0]),
         warm_start=warm_start,
         direction=direction,
+        stopping=stopping,
         n_inputs=_n_inputs(penalized),
         cv=0 if folds is None else len(folds),
         fold_val_data_loss=folds,

@@ -26,6 +26,21 @@ def test_lambda_path_script(tmp_path, monkeypatch, capsys):
     assert os.path.getsize(plot) > 0
 
 
+def test_lambda_path_script_cross_validated_glm(tmp_path, monkeypatch, capsys):
+    plot = str(tmp_path / "path.png")
+    argv = ["--points", "2", "--epochs", "2", "--cv", "2", "--units", "0"]
+    _run("lambda_path.py", [*argv, "--output", plot], monkeypatch)
+    assert "warm 2-fold path (decreasing)" in capsys.readouterr().out
+
+
+def test_tabular_path_script(monkeypatch, capsys):
+    argv = ["--dataset", "breast_cancer", "--points", "2", "--epochs", "2"]
+    _run("tabular_path.py", [*argv, "--cv", "2"], monkeypatch)
+    out = capsys.readouterr().out
+    assert out.count("units=") == 4 and out.count("<- chosen") == 1
+    assert "1se: λ=" in out and "log loss" in out
+
+
 @pytest.mark.parametrize(
     "script, argv",
     [
