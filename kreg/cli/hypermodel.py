@@ -84,6 +84,11 @@ class TabularHyperModel(keras_tuner.HyperModel):
         """The same shape with no penalty and no dropout (an empty space)."""
         return self._fold_model(self.network())
 
+    @property
+    def shape(self) -> dict:
+        """``task`` and ``n_outputs`` of :func:`kreg.tuning.tabular_model`."""
+        return dict(self._shape)
+
     def network(self, regularizer=None, dropout_rate: float = 0.0) -> keras.Model:
         """The net with a given penalty (on its input kernels) and dropout."""
         return tuning.tabular_model(

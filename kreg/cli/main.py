@@ -134,8 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--path",
         action="store_true",
         default=None,
-        help="fit the λ path (a grid of strengths with warm starts, weak to "
-        "strong for this net, as LassoNet) instead of a search",
+        help="kreg.tuning.tabular_path instead of a search: cross-validated λ "
+        "paths (--trials strengths each) of the linear model (lasso, elastic "
+        "nets) and of the net; the net only if it is better by more than one "
+        "standard error",
     )
     tune.add_argument(
         "--rule",

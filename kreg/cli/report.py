@@ -12,7 +12,6 @@ import pandas as pd
 
 from kreg._validation import invalid_argument
 from kreg.cli import plots, store, trials
-from kreg.cli.path import VALIDATION_SHARE
 
 _LABELS = {"classification": "log loss", "regression": "MSE (standardized target)"}
 _MODEL_NAMES = {
@@ -36,11 +35,11 @@ def _fmt(value, digits: int = 4) -> str:
 def final_table(final: dict, task: str, path: bool = False) -> list[list[str]]:
     """Rows of the final table: model, settings, CV score ± se, test scores.
 
-    With ``path`` the min and 1se scores come from the path's validation
-    split (the unregularized row is still cross-validated).
+    With ``path`` the min and 1se scores are those of the cross-validated
+    path at the chosen strength.
     """
     label = score_label(task)
-    cv = "validation (λ path) / CV" if path else "CV"
+    cv = "CV (λ path)" if path else "CV"
     if task == "classification":
         header = [
             "model",
@@ -177,17 +176,15 @@ def build_report(folder: str) -> dict:
     if os.path.exists(os.path.join(plots_dir, "path.png")):
         made.append("path.png")
     finished = final is not None
-    path_share = round(VALIDATION_SHARE * 100)
     planned = None if settings["tuner"] == "hyperband" else settings["trials"]
     report = {
         "status": "finished" if finished else "interrupted",
         "data": data,
         "settings": settings,
         "objective": (
-            f"validation {label} (no penalty) on {path_share}% of the training rows"
-            if settings.get("path")
-            else f"CV {label} (validation data loss, no penalty), mean over "
+            f"CV {label} (validation data loss, no penalty), mean over "
             f"{settings['cv']} folds"
+            + (" at each λ of each candidate's path" if settings.get("path") else "")
         ),
         "trials_done": len(records),
         "trials_planned": planned,

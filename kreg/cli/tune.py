@@ -398,7 +398,10 @@ def tune(settings: Settings, out: str | None, given: set[str], stream) -> str:
     progress = Progress(total, settings.cv, score_label(table.task), stream)
     if settings.path:
         progress = Progress(
-            settings.trials, 1, "val " + score_label(table.task), stream
+            settings.trials * len(kreg.tuning.default_candidates()),
+            1,
+            "CV " + score_label(table.task),
+            stream,
         )
         os.makedirs(os.path.join(out, store.PLOTS_DIR), exist_ok=True)
         models = run_path(out, settings, hypermodel, table, train, test, progress)
@@ -424,7 +427,9 @@ def _say(stream, table, settings, train, test, out, resumed):
         f"split: {len(train)} rows for {settings.cv}-fold cross-validation, "
         f"{len(test)} held out for the test score",
         (
-            f"search: the λ path, {settings.trials} strengths, "
+            "search: kreg.tuning.tabular_path, cross-validated λ paths of "
+            f"{settings.trials} strengths for each of "
+            f"{len(kreg.tuning.default_candidates())} candidates, "
             if settings.path
             else f"search: {settings.tuner}, "
             + (f"{settings.trials} trials, " if settings.tuner != "hyperband" else "")

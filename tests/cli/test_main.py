@@ -238,14 +238,21 @@ def test_regression_path_predicts_in_target_units(tmp_path, sales_csv, capsys):
     assert main([*argv, "--cv", "2", "--epochs", "3", "--out", str(out)]) == 0
     assert "task regression (detected" in capsys.readouterr().err
     report = json.loads((out / "report.json").read_text())
-    assert report["settings"]["path"] and report["trials_done"] == 3
+    # 3 strengths for each of the 4 default candidates, cross-validated.
+    assert report["settings"]["path"] and report["trials_done"] == 12
     assert "plots/path.png" in report["plots"]
+    assert "mean over 2 folds" in report["objective"]
     min_model = report["final"]["models"]["min"]
     assert set(min_model["test"]) == {"rmse", "r2"}
-    assert min_model["regularizer"] == "group_lasso"
-    # The path runs from the strongest penalty down.
-    strengths = pd.read_csv(out / "trials.csv")["strength"].to_numpy()
-    assert np.all(np.diff(strengths) < 0)
+    assert min_model["regularizer"] in {"l1", "elastic_net"}
+    frame = pd.read_csv(out / "trials.csv")
+    assert {"fold_1", "fold_2"} <= set(frame.columns)
+    np.testing.assert_allclose(
+        frame["score"], frame[["fold_1", "fold_2"]].mean(axis=1), rtol=1e-6
+    )
+    # Each candidate's path, strongest first.
+    for _, group in frame.groupby(frame["trial_id"].str.rsplit("-", n=1).str[0]):
+        assert np.all(np.diff(group["strength"].to_numpy()) < 0)
     frame = pd.read_csv(sales_csv)
     x = joblib.load(out / "preprocessor.joblib").transform(frame)
     model = keras.models.load_model(out / "best_model.keras")
