@@ -308,12 +308,18 @@ def paired_difference(rows, method, seed, draws=2000):
     return best["method"], mine["score"] - best["score"], low, high
 
 
-def warm_versus_cold(name, data, args):
-    """The same grid fitted with warm starts and cold; alternated runs."""
+def warm_versus_cold(name, data, args, units=32):
+    """The same grid fitted with warm starts and cold; alternated runs.
+
+    ``units=0`` is the GLM, whose path runs down from λ_max to convergence
+    at each strength (glmnet); a net's runs up, early-stopped.
+    """
     x_tr, y_tr, x_te, y_te, task, n = data
 
     def build(regularizer):
-        return kreg.tuning.tabular_model(regularizer, 0.0, n_features=n, task=task)
+        return kreg.tuning.tabular_model(
+            regularizer, 0.0, n_features=n, task=task, units=units
+        )
 
     runs = {True: [], False: []}
     for _ in range(args.repeats):
@@ -345,8 +351,10 @@ def warm_versus_cold(name, data, args):
         for warm, values in runs.items()
     }
     summary["direction"] = path.direction
+    summary["units"] = units
     print(
-        f"\n{name}: λ path ({path.direction}), {args.path_points} strengths, "
+        f"\n{name}, units={units}: λ path ({path.direction}, {path.stopping}), "
+        f"{args.path_points} strengths, "
         f"median of {args.repeats} alternated runs:"
     )
     for warm in (True, False):
@@ -371,6 +379,13 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--path-points", type=int)
     parser.add_argument("--repeats", type=int)
+    parser.add_argument(
+        "--warm-cold-units",
+        nargs="*",
+        type=int,
+        help="widths of the warm-versus-cold paths (0: the GLM; default: 32, "
+        "and 0 with --full)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--methods",
@@ -398,20 +413,24 @@ def main(argv=None):
             path_points=20,
             repeats=1,
             warm_cold=["diabetes", "friedman1", "breast_cancer"],
+            warm_cold_units=[32, 0],
         )
     for key, value in defaults.items():
         if getattr(args, key) in (None, []):
             setattr(args, key, value)
     if args.warm_cold in (None, []):
         args.warm_cold = defaults.get("warm_cold", args.datasets[:1])
+    if args.warm_cold_units in (None, []):
+        args.warm_cold_units = defaults.get("warm_cold_units", [32])
     workdir = tempfile.mkdtemp(prefix="kreg_bench_")
     try:
         # The timing-sensitive comparison first, while the machine is fresh.
         summary = {
-            name: warm_versus_cold(
-                name, run_dataset(name, _no_methods(args), workdir)[1], args
+            (name, units): warm_versus_cold(
+                name, run_dataset(name, _no_methods(args), workdir)[1], args, units
             )
             for name in args.warm_cold
+            for units in args.warm_cold_units
         }
         all_rows = []
         for name in args.datasets:
@@ -419,14 +438,15 @@ def main(argv=None):
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(
-        "\n| data | direction | warm | cold | warm / cold "
+        "\n| data | units | direction | warm | cold | warm / cold "
         "| best val data loss, warm vs cold | its test score, warm vs cold |"
     )
-    print("|---|---|---|---|---|---|---|")
-    for name, values in summary.items():
+    print("|---|---|---|---|---|---|---|---|")
+    for (name, units), values in summary.items():
         warm, cold = values[True], values[False]
         print(
-            f"| {name} | {values['direction']} | {warm[0]:.1f} s, {warm[1]:.0f} epochs "
+            f"| {name} | {units} | {values['direction']} "
+            f"| {warm[0]:.1f} s, {warm[1]:.0f} epochs "
             f"| {cold[0]:.1f} s, {cold[1]:.0f} epochs | {warm[0] / cold[0]:.2f}x "
             f"| {warm[2]:.4f} vs {cold[2]:.4f} | {warm[3]:.3f} vs {cold[3]:.3f} |"
         )
