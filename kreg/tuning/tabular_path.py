@@ -10,7 +10,11 @@ from kreg import regularizers
 from kreg._validation import check_choice, invalid_argument
 from kreg.tuning import cross_validation, selection
 from kreg.tuning.models import TASKS, tabular_model
-from kreg.tuning.path import RegularizationPath, regularization_path
+from kreg.tuning.path import (
+    RegularizationPath,
+    _check_regularizer,
+    regularization_path,
+)
 
 # Arguments tabular_path sets itself.
 _OWN = ("validation_data", "validation_split", "loss", "optimizer", "cv")
@@ -189,6 +193,8 @@ def tabular_path(
     x, y, _ = cross_validation.check_data(x, y, owner)
     n_features = int(np.shape(x)[-1])
     candidates = [(int(units), regularizer) for units, regularizer in candidates]
+    for _, regularizer in candidates:  # a bad one fails before any training
+        _check_regularizer(regularizer, owner)
 
     paths = []
     for units, regularizer in candidates:

@@ -64,6 +64,8 @@ def test_bad_arguments_fail_before_training():
     bad = [(-1, "l1")]
     assert_invalid(lambda: call(x, y, candidates=bad), "candidates", bad)
     assert_invalid(lambda: call(x, y, candidates=[0]), "candidates", [0])
+    late = [(0, "l1"), (4, "l3")]  # fails before the first path is fitted
+    assert_invalid(lambda: call(x, y, candidates=late), "regularizer", "l3")
     assert_invalid(lambda: call(x, y, task="ranking"), "task", "ranking")
     assert_invalid(lambda: call(x, y, cv=1), "cv", 1)
     with pytest.raises(ValueError, match="argument `validation_data`"):
