@@ -33,6 +33,21 @@ def test_tabular_model_per_task(task, outputs, loss):
         assert np.all((prediction >= 0) & (prediction <= 1))
 
 
+def test_tabular_model_with_no_hidden_units_is_the_glm():
+    reg = kreg.regularizers.L1(0.1)
+    model = kreg.tuning.tabular_model(reg, n_features=4, task="binary", units=0)
+    assert [layer.name for layer in model.layers if layer.weights] == ["linear"]
+    penalized = [v.path for v in model.trainable_weights if v.regularizer is not None]
+    assert penalized == ["linear/kernel"]
+    x = np.ones((2, 4), "float32")
+    kernel, bias = model.get_layer("linear").get_weights()
+    expected = 1 / (1 + np.exp(-(x @ kernel + bias)))
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5)
+    assert_invalid(
+        lambda: kreg.tuning.tabular_model(reg, n_features=4, units=-1), "units", -1
+    )
+
+
 def test_proximal_training_switches_irrelevant_inputs_off():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(128, 6)).astype("float32")
