@@ -293,6 +293,31 @@ def test_momentum_optimizers_converge_to_the_lasso(name, float64):
     np.testing.assert_allclose(kernel.ravel(), reference.coef_, atol=1e-4)
 
 
+@pytest.mark.parametrize(
+    "inner",
+    [
+        lambda rate: keras.optimizers.SGD(rate, momentum=0.9, nesterov=True),
+        lambda rate: keras.optimizers.RMSprop(rate / 30, momentum=0.9),
+    ],
+    ids=["sgd", "rmsprop"],
+)
+def test_a_lower_learning_rate_keeps_the_zeros_of_a_momentum_optimizer(inner, float64):
+    x, y = _regression(seed=6)
+    rate = 1 / _lipschitz(x)
+    model = _linear(10, kreg.regularizers.L1(0.2))
+    model.compile(Proximal(inner(rate)), "mse")
+    _fit_full_batch(model, x, y, steps=400)
+    zeros = _weights(model)[0].ravel() == 0
+    before = model.evaluate(x, y, verbose=0)
+    # A zeroed coordinate's momentum holds rate / (1 - momentum) times its
+    # gradient; unscaled, a tenth of the rate would release it at once.
+    model.optimizer.learning_rate = float(model.optimizer.learning_rate) / 10
+    losses = _fit_full_batch(model, x, y, steps=20).history["loss"]
+    assert zeros.sum() >= 5
+    np.testing.assert_array_equal(_weights(model)[0].ravel() == 0, zeros)
+    assert max(losses) <= before + 1e-6
+
+
 def test_one_step_is_ista_with_the_scheduled_learning_rate(float64):
     x, y = _regression(n=20, p=4, seed=7)
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 1, 0.5)
