@@ -28,15 +28,19 @@ _KINDS = {
     ),
 }
 
-# Phases per strength of a path that stops at convergence, and the
-# learning-rate factor between phases (as ReduceLROnPlateau): the objective
-# settles further at the lower rate. Early-stopped paths have one phase.
+# Phases per strength of a path that stops at convergence with Adam (or the
+# user's optimizer), and the learning-rate factor between phases (as
+# ReduceLROnPlateau): Adam's objective settles further at the lower rate.
+# Early-stopped paths and the GLM's proximal gradient have one phase.
 LR_PHASES = 2
 LR_FACTOR = 0.1
 
-# Relative change of the penalized training objective under which a strength
-# counts as converged (stopping="convergence").
+# Change of the penalized training objective, in units of the null model's
+# loss, under which a strength counts as converged (stopping="convergence").
 CONVERGENCE_TOL = 1e-5
+
+# Momentum of a GLM's default optimizer (proximal gradient at step 1/L).
+GLM_MOMENTUM = 0.9
 
 # The largest batch of a converging path ("full batch" on small data), and
 # the steps of one full-batch epoch.
@@ -317,8 +321,16 @@ def regularization_path(
             see ``stopping``), and those are the weights kept. Costs k + 1
             paths. Defaults to `None`.
         loss: loss for uncompiled models. Defaults to `None`.
-        optimizer: optimizer for uncompiled models. Defaults to `None`:
-            ``kreg.optimizers.Proximal(Adam(2e-2))``, which gives exact zeros.
+        optimizer: the optimizer of every fit (it replaces a compiled
+            model's). Defaults to `None`: for a GLM fitted to convergence in
+            full batch (a penalized layer that feeds no other weights),
+            proximal gradient descent, ``kreg.optimizers.Proximal(SGD(1 / L,
+            momentum=0.9, nesterov=True))`` with ``L`` the largest curvature
+            of the data loss at zero weights (power iteration), whatever the
+            model was compiled with: the solutions do not depend on the
+            optimizer, and this one reaches them exactly; otherwise the
+            model's compiled optimizer, or for an uncompiled model
+            ``kreg.optimizers.Proximal(Adam(2e-2))``. Both give exact zeros.
         epochs: the most epochs per strength. Defaults to `100`.
         batch_size: batch size. Defaults to `None`: all the rows (at most
             4096) when stopping at convergence, else `32`.
@@ -339,19 +351,24 @@ def regularization_path(
             `"decreasing"`. Defaults to `"auto"`.
         stopping: when each strength's fit ends. `"convergence"`: when the
             penalized training objective (Keras' epoch ``loss``: data loss
-            plus penalty) improves by less than
-            ``1e-5`` relative over ``patience`` epochs, as glmnet fits each
-            λ to convergence: the path is then the penalized solutions, not
-            early-stopped ones, and needs no validation data to fit.
+            plus penalty) improves by less than ``1e-5`` times the null
+            model's loss (of its best constant prediction: the variance of
+            the target for the squared error, the entropy of the class
+            frequencies for the cross-entropy) over ``patience`` epochs
+            (glmnet also measures convergence against the null deviance),
+            as glmnet fits each λ to convergence: the path is then the
+            penalized solutions, not early-stopped ones, and needs no
+            validation data to fit.
             `"validation"`: kreg's early stopping on the validation data
             loss, with the best weights restored (with ``cv``, each fold
             stops on its held-out rows and the final fit on all rows runs
             each strength for the folds' median epochs). `"auto"`:
             `"convergence"` for a decreasing path (a convex model),
             `"validation"` for an increasing one (a net, which early stopping
-            also regularizes). At convergence each strength ends with a
-            second phase at a tenth of the learning rate (as
-            ``ReduceLROnPlateau``). Defaults to `"auto"`.
+            also regularizes). At convergence with an optimizer other than
+            the GLM's default, each strength ends with a second phase at a
+            tenth of the learning rate (as ``ReduceLROnPlateau``). Defaults
+            to `"auto"`.
         sparsity_tol: weights with ``|w| <= sparsity_tol`` count as zero.
             Defaults to `0.0`.
         keep_weights: keep each strength's weights (for
@@ -465,6 +482,8 @@ def regularization_path(
         x_train, y_train = x, y
         x_val, y_val, _ = cross_validation.check_data(*validation_data, owner)
 
+    default_optimizer = None
+
     def fresh_model():
         keras.backend.clear_session()
         gc.collect()
@@ -483,18 +502,25 @@ def regularization_path(
                 "a function that puts the given regularizer on some weight",
                 build,
             )
-        _compile(model, loss, optimizer)
+        _compile(model, loss, optimizer or default_optimizer)
         return model, reg, penalized
 
     def stopper(warm):
+        # Convergence is measured in units of the null model's loss, as glmnet
+        # measures it against the null deviance: relative to the current loss,
+        # a nearly separable logistic fit creeping towards zero loss would
+        # never count as converged. Validation improvements stay relative:
+        # on null-model units, the warm path of a net on friedman1 (where the
+        # loss is a tenth of the null's) stopped early, test R² 0.904
+        # against 0.917.
         return EarlyStopping(
             # Keras' epoch ``loss`` is the penalized training objective (in
             # full batch, exactly, at the weights of the epoch's one step).
             monitor="loss" if converge else "val_data_loss",
             mode="min",
             patience=warm_patience if warm else patience,
-            min_delta=CONVERGENCE_TOL if converge else min_delta,
-            min_delta_mode="relative",
+            min_delta=CONVERGENCE_TOL * null_loss if converge else min_delta,
+            min_delta_mode="absolute" if converge else "relative",
             restore_best_weights=True,
         )
 
@@ -508,6 +534,37 @@ def regularization_path(
     # penalized weights are 0 and their gradient is 0 once the unpenalized
     # part has fitted what it can (dead ReLUs; residuals uncorrelated with
     # the inputs), so the hidden layer could never come back.
+    from_null = warm_start and direction == "decreasing"
+    if stopping == "auto":
+        stopping = "convergence" if direction == "decreasing" else "validation"
+    converge = stopping == "convergence"
+    if batch_size is None:
+        # Minibatch noise keeps the objective from settling, and glmnet's
+        # solutions are full-batch ones.
+        batch_size = min(len(y), FULL_BATCH_ROWS) if converge else 32
+    if (
+        converge
+        and optimizer is None
+        and batch_size >= min(len(y), FULL_BATCH_ROWS)
+        and not _feeds_weights(model, penalized)
+    ):
+        # A GLM fitted to convergence in full batch is a smooth convex
+        # problem plus a proximable penalty: proximal gradient with Nesterov
+        # momentum at step 1/L (as FISTA) settles on the exact solution, where
+        # Adam keeps hovering around it and its objective creeps down for
+        # hundreds of epochs (measured on breast cancer).
+        rate = _glm_rate(model, x_train, y_train)
+        if rate is not None:
+            from kreg.optimizers import Proximal
+
+            default_optimizer = Proximal(
+                keras.optimizers.SGD(rate, momentum=GLM_MOMENTUM, nesterov=True)
+            )
+            _compile(model, loss, default_optimizer)
+    # Proximal gradient settles exactly at step 1/L; a lower rate would also
+    # release the zeroed coordinates, whose momentum holds up to
+    # ``rate / (1 - momentum)`` times their gradient. Adam gets a second phase.
+    phases = LR_PHASES if converge and default_optimizer is None else 1
     initial_weights = model.get_weights()
     model.optimizer.build(model.trainable_variables)
     initial_state = [np.array(v) for v in model.optimizer.variables]
@@ -516,15 +573,6 @@ def regularization_path(
         model.set_weights(initial_weights)
         for variable, value in zip(model.optimizer.variables, initial_state):
             variable.assign(value)
-
-    from_null = warm_start and direction == "decreasing"
-    if stopping == "auto":
-        stopping = "convergence" if direction == "decreasing" else "validation"
-    converge = stopping == "convergence"
-    if batch_size is None:
-        # Minibatch noise keeps the objective from settling to a relative
-        # 1e-5, and glmnet's solutions are full-batch ones.
-        batch_size = min(len(y), FULL_BATCH_ROWS) if converge else 32
 
     def run(steps, x_fit, y_fit, x_check, y_check, budget=None, from_start=False):
         """One path over ``steps``: early stopping on ``(x_check, y_check)``,
@@ -594,7 +642,7 @@ def regularization_path(
             stepper = _StrengthSteps(
                 reg,
                 steps,
-                phases=LR_PHASES if converge else 1,
+                phases=phases,
                 epochs=epochs,
                 budget=steps_budget,
                 make_stopper=None if steps_budget else stopper,
@@ -628,16 +676,16 @@ def regularization_path(
                 fit_steps([strength], None if budget is None else [budget[i]])
         return rows, kept
 
-    null_strength = None
-    if from_null or (strengths is None and max_strength is None):
-        # The null model (penalized weights 0, the others fitted) is the
-        # solution at λ_max, where glmnet's path starts. With cv, λ_max comes
-        # from all the rows, as in cv.glmnet, and every fold uses that grid.
-        null_strength = _null_lambda_max(
-            model, reg, penalized, x_train, y_train, batch_size
-        )
-        if not from_null or cv is not None:
-            reset()
+    # The null model (penalized weights 0, the others fitted) is the solution
+    # at λ_max, where glmnet's path starts; its loss is the unit of the
+    # stopping tolerances. With cv, λ_max comes from all the rows, as in
+    # cv.glmnet, and every fold uses that grid.
+    null_strength = _null_lambda_max(
+        model, reg, penalized, x_train, y_train, batch_size
+    )
+    null_loss = float(np.mean(_per_sample_loss(model, x_train, y_train)))
+    if not from_null or cv is not None:
+        reset()
     if strengths is None:
         if max_strength is None:
             max_strength = null_strength
@@ -904,13 +952,22 @@ def _uses(variable_regularizer, reg) -> bool:
 
 
 def _compile(model, loss, optimizer):
+    """Compiles with kreg's ``DataLoss`` metric; a given ``optimizer`` (a
+    fresh copy) replaces a compiled model's."""
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        optimizer = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
     if model.compiled:
         config = dict(model._compile_config.config)
         metrics = config.get("metrics") or []
+        changed = optimizer is not None
+        if changed:
+            config["optimizer"] = optimizer
         if isinstance(metrics, list) and not any(
             isinstance(m, DataLoss) for m in metrics
         ):
             config["metrics"] = [*metrics, DataLoss(config["loss"])]
+            changed = True
+        if changed:
             model.compile(**config)
         return
     if loss is None:
@@ -924,8 +981,6 @@ def _compile(model, loss, optimizer):
         from kreg.optimizers import Proximal
 
         optimizer = Proximal(keras.optimizers.Adam(2e-2))
-    elif isinstance(optimizer, keras.optimizers.Optimizer):
-        optimizer = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
     model.compile(optimizer=optimizer, loss=loss, metrics=[DataLoss(loss)])
 
 
@@ -1013,6 +1068,51 @@ def _lambda_max(model, reg, penalized, x, y, batch_size) -> float:
     if not np.isfinite(result) or result <= 1e-12:
         return None
     return float(result)
+
+
+def _glm_rate(model, x, y, iterations: int = 30) -> float | None:
+    """1 / L, L the largest eigenvalue of the data loss's Hessian at all-zero
+    weights (power iteration on Hessian-vector products, full batch on at
+    most 4096 rows); None where it is not a positive finite number.
+
+    At zero weights a sigmoid or softmax output is at its most uncertain,
+    where the curvature of the cross-entropy is largest (binary: the bound
+    ``X'X / 4n`` exactly); a squared error's curvature is the same anywhere.
+    """
+    saved = model.get_weights()
+    variables = model.trainable_variables
+    for variable in variables:
+        variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+    rows = min(len(y), FULL_BATCH_ROWS)
+    xb = cross_validation.take(x, slice(0, rows))
+    target = tf.convert_to_tensor(np.asarray(y)[:rows])
+    fn = _loss_fn(model)
+
+    @tf.function(autograph=False)
+    def hessian_times(vectors):
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                prediction = model(xb, training=False)
+                t = target
+                if len(t.shape) == len(prediction.shape) - 1:
+                    t = t[..., None]
+                value = tf.reduce_mean(fn(tf.cast(t, prediction.dtype), prediction))
+            grads = inner.gradient(value, [v.value for v in variables])
+        return outer.gradient(
+            grads, [v.value for v in variables], output_gradients=vectors
+        )
+
+    rng = np.random.default_rng(0)
+    vectors = [tf.constant(rng.normal(size=v.shape), v.dtype) for v in variables]
+    norm = 0.0
+    for _ in range(iterations):
+        products = hessian_times(vectors)
+        norm = float(tf.sqrt(sum(tf.reduce_sum(p * p) for p in products)))
+        if not np.isfinite(norm) or norm <= 0:
+            break
+        vectors = [p / norm for p in products]
+    model.set_weights(saved)
+    return 1.0 / norm if np.isfinite(norm) and norm > 0 else None
 
 
 def _null_lambda_max(model, reg, penalized, x, y, batch_size, steps=300):

@@ -343,3 +343,89 @@ def test_each_strength_lowers_the_learning_rate_once_then_resets_it():
     assert rates == [0.1, 0.1, 0.01, 0.1]
     assert float(model.optimizer.learning_rate) == pytest.approx(0.1)
     assert float(reg.strength) == pytest.approx(0.1)
+
+
+def _logistic_data(n=200, p=5, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p)).astype("float32")
+    x[:, 1] = 0.8 * x[:, 0] + 0.6 * x[:, 1]  # correlated, as real tables are
+    logits = x @ np.array([1.5, -1.0, 0.5, 0.0, 0.0]) + 0.5
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logits))).astype("float32")
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def logistic_path():
+    x, y = _logistic_data()
+    x_val, y_val = _logistic_data(seed=1)
+
+    def build(regularizer):
+        # Compiled with Adam: a GLM's path at convergence replaces it.
+        return kreg.tuning.tabular_model(
+            regularizer, n_features=5, task="binary", units=0
+        )
+
+    result = kreg.tuning.regularization_path(
+        build, x, y, validation_data=(x_val, y_val), n_strengths=4, epochs=200
+    )
+    return result, x, y
+
+
+def test_a_glms_path_runs_proximal_gradient_at_one_over_the_curvature(logistic_path):
+    result, x, y = logistic_path
+    optimizer = result.model.optimizer
+    assert isinstance(optimizer, kreg.optimizers.Proximal)
+    inner = optimizer.inner_optimizer
+    assert isinstance(inner, keras.optimizers.SGD) and inner.nesterov
+    assert inner.momentum == pytest.approx(0.9)
+    # The logistic loss's Hessian in (w, b) at zero weights is X'X / 4n
+    # (X with a column of ones): its largest eigenvalue is L.
+    xc = np.c_[x, np.ones(len(x))].astype("float64")
+    curvature = np.linalg.eigvalsh(xc.T @ xc / len(x)).max() / 4
+    assert float(inner.learning_rate) == pytest.approx(1 / curvature, rel=1e-3)
+    assert result.stopping == "convergence"
+
+
+def test_a_logistic_path_reaches_the_penalized_solutions(logistic_path):
+    from sklearn.linear_model import LogisticRegression
+
+    result, x, y = logistic_path
+    rate = y.mean()
+    null = -np.mean(y * np.log(rate) + (1 - y) * np.log(1 - rate))
+    for i, strength in enumerate(result.strengths):
+        # scikit-learn minimizes C * sum(loss) + |w|_1: C = 1 / (λ n).
+        exact = LogisticRegression(
+            C=1 / (strength * len(y)),
+            l1_ratio=1.0,
+            solver="saga",
+            tol=1e-10,
+            max_iter=100_000,
+        ).fit(x, y)
+        p = exact.predict_proba(x)[:, 1]
+        objective = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+        objective += strength * np.abs(exact.coef_).sum()
+        mine = result.train_data_loss[i] + result.penalty[i]
+        # Within 1e-4 of the null deviance (Adam left gaps of about 5e-4).
+        assert mine - objective < 1e-4 * null, (i, mine, objective)
+        assert result.active_inputs[i] == np.count_nonzero(exact.coef_), i
+
+
+def test_an_optimizer_argument_replaces_the_compiled_one():
+    x, y = _linear_data()
+
+    def build(regularizer):
+        model = _linear()[0](regularizer)
+        model.compile(keras.optimizers.Adam(1e-3), "mse")
+        return model
+
+    result = kreg.tuning.regularization_path(
+        build, x, y, optimizer=keras.optimizers.SGD(0.05), n_strengths=2, epochs=2
+    )
+    assert type(result.model.optimizer) is keras.optimizers.SGD
+    assert float(result.model.optimizer.learning_rate) == pytest.approx(0.05)
+    # No optimizer given: the compiled one is kept, except for a GLM at
+    # convergence (the default here), which gets proximal gradient.
+    result = kreg.tuning.regularization_path(
+        build, x, y, n_strengths=2, epochs=2, stopping="validation"
+    )
+    assert type(result.model.optimizer) is keras.optimizers.Adam
