@@ -47,6 +47,10 @@ GLM_MOMENTUM = 0.9
 FULL_BATCH_ROWS = 4096
 FULL_BATCH_STEPS = 10
 
+# Up to this many rows, minibatches come from one reshuffled tf.data stream
+# (its shuffle buffer holds every row); beyond, from Keras' own arrays.
+SHUFFLED_ROWS = 100_000
+
 #: When each strength's fit stops (see :func:`regularization_path`).
 STOPPING = ("auto", "validation", "convergence")
 
@@ -658,6 +662,19 @@ def regularization_path(
                     steps_per_epoch=FULL_BATCH_STEPS,
                     shuffle=False,
                 )
+            elif len(y_fit) <= SHUFFLED_ROWS:
+                # Minibatches: one infinite, reshuffled stream, so that Keras
+                # keeps one iterator for the whole path instead of building
+                # one per epoch; an epoch is still one pass in a new order.
+                rows = len(y_fit)
+                data = dict(
+                    x=tf.data.Dataset.from_tensor_slices((x_fit, y_fit))
+                    .shuffle(rows, seed=seed, reshuffle_each_iteration=True)
+                    .batch(batch_size)
+                    .repeat(),
+                    steps_per_epoch=-(-rows // batch_size),
+                    shuffle=False,
+                )
             else:
                 data = dict(x=x_fit, y=y_fit, batch_size=batch_size)
             model.fit(
@@ -1075,9 +1092,12 @@ def _glm_rate(model, x, y, iterations: int = 30) -> float | None:
     weights (power iteration on Hessian-vector products, full batch on at
     most 4096 rows); None where it is not a positive finite number.
 
-    At zero weights a sigmoid or softmax output is at its most uncertain,
-    where the curvature of the cross-entropy is largest (binary: the bound
-    ``X'X / 4n`` exactly); a squared error's curvature is the same anywhere.
+    At zero weights a sigmoid output is at its most uncertain, where the
+    curvature of the cross-entropy is largest (the bound ``X'X / 4n``
+    exactly); a squared error's curvature is the same anywhere. A softmax
+    over k classes is uniform there, with curvature 1/k per row, while two
+    classes at 1/2 each reach 1/2: the multinomial bound is k/2 times the
+    curvature at zero, so with k outputs L is scaled by ``max(1, k / 2)``.
     """
     saved = model.get_weights()
     variables = model.trainable_variables
@@ -1112,7 +1132,11 @@ def _glm_rate(model, x, y, iterations: int = 30) -> float | None:
             break
         vectors = [p / norm for p in products]
     model.set_weights(saved)
-    return 1.0 / norm if np.isfinite(norm) and norm > 0 else None
+    if not np.isfinite(norm) or norm <= 0:
+        return None
+    shape = model.output_shape
+    outputs = int(np.prod(shape[1:])) if isinstance(shape, tuple) else 1
+    return 1.0 / (norm * max(1.0, outputs / 2))
 
 
 def _null_lambda_max(model, reg, penalized, x, y, batch_size, steps=300):

@@ -429,3 +429,42 @@ def test_an_optimizer_argument_replaces_the_compiled_one():
         build, x, y, n_strengths=2, epochs=2, stopping="validation"
     )
     assert type(result.model.optimizer) is keras.optimizers.Adam
+
+
+def test_a_multinomial_glms_step_allows_for_the_softmax_bound():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(90, 4)).astype("float32")
+    y = np.argmax(x[:, :3] + 0.5 * rng.normal(size=(90, 3)), axis=1)
+
+    def build(regularizer):
+        return kreg.tuning.tabular_model(
+            regularizer, n_features=4, n_outputs=3, task="multiclass", units=0
+        )
+
+    result = kreg.tuning.regularization_path(
+        build, x, y, validation_data=(x, y), n_strengths=2, epochs=5
+    )
+    # At zero weights the softmax is uniform: curvature (1/k) X'X/n; two
+    # classes at 1/2 reach (1/2) X'X/n, so the step is 1 / (k/2 * that).
+    xc = np.c_[x, np.ones(len(x))].astype("float64")
+    bound = np.linalg.eigvalsh(xc.T @ xc / len(x)).max() / 2
+    rate = float(result.model.optimizer.learning_rate)
+    assert rate == pytest.approx(1 / bound, rel=1e-3)
+    assert np.all(np.isfinite(result.train_data_loss))
+
+
+def test_a_minibatch_epoch_is_one_pass_over_the_training_rows():
+    x, y = _linear_data()  # 48 training rows after the 20 % split
+    build, _ = _linear()
+    result = kreg.tuning.regularization_path(
+        build,
+        x,
+        y,
+        loss="mse",
+        n_strengths=3,
+        epochs=4,
+        batch_size=16,
+        stopping="validation",
+    )
+    steps = int(result.model.optimizer.iterations)
+    assert steps == 3 * int(result.epochs.sum())
