@@ -42,6 +42,13 @@ CONVERGENCE_TOL = 1e-5
 # Momentum of a GLM's default optimizer (proximal gradient at step 1/L).
 GLM_MOMENTUM = 0.9
 
+# Each strength of a GLM's path may step up to 1 / (LOCAL_MARGIN * L_w), L_w
+# the curvature at its starting weights: at the weak end of a logistic path
+# the fitted probabilities are near 0 or 1 and L_w is a fraction of the bound
+# at zero weights (breast cancer: 398 epochs instead of 1274 for the warm
+# path). The margin covers curvature that grows along the strength's fit.
+LOCAL_MARGIN = 2.0
+
 # The largest batch of a converging path ("full batch" on small data), and
 # the steps of one full-batch epoch.
 FULL_BATCH_ROWS = 4096
@@ -330,8 +337,11 @@ def regularization_path(
             full batch (a penalized layer that feeds no other weights),
             proximal gradient descent, ``kreg.optimizers.Proximal(SGD(1 / L,
             momentum=0.9, nesterov=True))`` with ``L`` the largest curvature
-            of the data loss at zero weights (power iteration), whatever the
-            model was compiled with: the solutions do not depend on the
+            of the data loss at zero weights (power iteration); each strength
+            starts at the longer step ``1 / (2 L_w)`` where the curvature
+            ``L_w`` at its starting weights is lower (a logistic fit far from
+            probabilities of 1/2). This, whatever the model was compiled
+            with: the solutions do not depend on the
             optimizer, and this one reaches them exactly; otherwise the
             model's compiled optimizer, or for an uncompiled model
             ``kreg.optimizers.Proximal(Adam(2e-2))``. Both give exact zeros.
@@ -557,18 +567,31 @@ def regularization_path(
         # momentum at step 1/L (as FISTA) settles on the exact solution, where
         # Adam keeps hovering around it and its objective creeps down for
         # hundreds of epochs (measured on breast cancer).
-        rate = _glm_rate(model, x_train, y_train)
-        if rate is not None:
+        glm_rate = _glm_rate(model, x_train, y_train)
+        if glm_rate is not None:
             from kreg.optimizers import Proximal
 
             default_optimizer = Proximal(
-                keras.optimizers.SGD(rate, momentum=GLM_MOMENTUM, nesterov=True)
+                keras.optimizers.SGD(glm_rate, momentum=GLM_MOMENTUM, nesterov=True)
             )
             _compile(model, loss, default_optimizer)
     # Proximal gradient settles exactly at step 1/L; a lower rate would also
     # release the zeroed coordinates, whose momentum holds up to
     # ``rate / (1 - momentum)`` times their gradient. Adam gets a second phase.
     phases = LR_PHASES if converge and default_optimizer is None else 1
+
+    def local_rate(x_fit, y_fit):
+        if default_optimizer is None:
+            return None
+        curvature = _Curvature(model, x_fit, y_fit)
+
+        def rate():
+            top = curvature.top()
+            local = 1.0 / (LOCAL_MARGIN * top) if top else 0.0
+            return max(glm_rate, local)
+
+        return rate
+
     initial_weights = model.get_weights()
     model.optimizer.build(model.trainable_variables)
     initial_state = [np.array(v) for v in model.optimizer.variables]
@@ -652,6 +675,7 @@ def regularization_path(
                 make_stopper=None if steps_budget else stopper,
                 validate=None if steps_budget else validate,
                 record=record,
+                rate=local_rate(x_fit, y_fit),
             )
             if batch_size >= len(y_fit):
                 # Full batch: one step per epoch would be mostly Keras'
@@ -811,7 +835,8 @@ class _StrengthSteps(keras.callbacks.Callback):
     """Fits one strength after another inside a single ``fit`` call.
 
     Each strength runs in phases, the learning rate divided by ``1 /
-    LR_FACTOR`` from one phase to the next and reset at the next strength.
+    LR_FACTOR`` from one phase to the next and reset at the next strength
+    (to ``rate()`` when given, else to the compiled rate).
     With ``make_stopper``, a phase ends when early stopping on the validation
     data loss fires (the best weights are restored), the last phase ends the
     strength, and a strength gets at most ``epochs`` epochs. Without, ``budget[i]``
@@ -834,8 +859,10 @@ class _StrengthSteps(keras.callbacks.Callback):
         make_stopper=None,
         validate=None,
         record=None,
+        rate=None,
     ):
         super().__init__()
+        self.rate = rate
         self.validate = validate
         self.reg = reg
         self.strengths = list(strengths)
@@ -858,6 +885,8 @@ class _StrengthSteps(keras.callbacks.Callback):
 
     def _start(self):
         self.reg.strength = float(self.strengths[self.index])
+        if self.rate is not None:
+            self.base_rate = self.rate()
         self.used = []
         self.started = time.perf_counter()
         self._phase()
@@ -1087,10 +1116,55 @@ def _lambda_max(model, reg, penalized, x, y, batch_size) -> float:
     return float(result)
 
 
-def _glm_rate(model, x, y, iterations: int = 30) -> float | None:
+class _Curvature:
+    """The largest eigenvalue of the data loss's Hessian at the model's
+    weights: power iteration on Hessian-vector products (traced once), full
+    batch on at most 4096 rows."""
+
+    def __init__(self, model, x, y, iterations: int = 30):
+        self.model = model
+        self.iterations = iterations
+        rows = min(len(y), FULL_BATCH_ROWS)
+        xb = cross_validation.take(x, slice(0, rows))
+        target = tf.convert_to_tensor(np.asarray(y)[:rows])
+        fn = _loss_fn(model)
+        variables = model.trainable_variables
+        self.variables = variables
+
+        @tf.function(autograph=False)
+        def hessian_times(vectors):
+            with tf.GradientTape() as outer:
+                with tf.GradientTape() as inner:
+                    prediction = model(xb, training=False)
+                    t = target
+                    if len(t.shape) == len(prediction.shape) - 1:
+                        t = t[..., None]
+                    value = tf.reduce_mean(fn(tf.cast(t, prediction.dtype), prediction))
+                grads = inner.gradient(value, [v.value for v in variables])
+            return outer.gradient(
+                grads, [v.value for v in variables], output_gradients=vectors
+            )
+
+        self.hessian_times = hessian_times
+
+    def top(self) -> float | None:
+        rng = np.random.default_rng(0)
+        vectors = [
+            tf.constant(rng.normal(size=v.shape), v.dtype) for v in self.variables
+        ]
+        norm = 0.0
+        for _ in range(self.iterations):
+            products = self.hessian_times(vectors)
+            norm = float(tf.sqrt(sum(tf.reduce_sum(p * p) for p in products)))
+            if not np.isfinite(norm) or norm <= 0:
+                return None
+            vectors = [p / norm for p in products]
+        return norm
+
+
+def _glm_rate(model, x, y) -> float | None:
     """1 / L, L the largest eigenvalue of the data loss's Hessian at all-zero
-    weights (power iteration on Hessian-vector products, full batch on at
-    most 4096 rows); None where it is not a positive finite number.
+    weights; None where it is not a positive finite number.
 
     At zero weights a sigmoid output is at its most uncertain, where the
     curvature of the cross-entropy is largest (the bound ``X'X / 4n``
@@ -1100,39 +1174,11 @@ def _glm_rate(model, x, y, iterations: int = 30) -> float | None:
     curvature at zero, so with k outputs L is scaled by ``max(1, k / 2)``.
     """
     saved = model.get_weights()
-    variables = model.trainable_variables
-    for variable in variables:
+    for variable in model.trainable_variables:
         variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
-    rows = min(len(y), FULL_BATCH_ROWS)
-    xb = cross_validation.take(x, slice(0, rows))
-    target = tf.convert_to_tensor(np.asarray(y)[:rows])
-    fn = _loss_fn(model)
-
-    @tf.function(autograph=False)
-    def hessian_times(vectors):
-        with tf.GradientTape() as outer:
-            with tf.GradientTape() as inner:
-                prediction = model(xb, training=False)
-                t = target
-                if len(t.shape) == len(prediction.shape) - 1:
-                    t = t[..., None]
-                value = tf.reduce_mean(fn(tf.cast(t, prediction.dtype), prediction))
-            grads = inner.gradient(value, [v.value for v in variables])
-        return outer.gradient(
-            grads, [v.value for v in variables], output_gradients=vectors
-        )
-
-    rng = np.random.default_rng(0)
-    vectors = [tf.constant(rng.normal(size=v.shape), v.dtype) for v in variables]
-    norm = 0.0
-    for _ in range(iterations):
-        products = hessian_times(vectors)
-        norm = float(tf.sqrt(sum(tf.reduce_sum(p * p) for p in products)))
-        if not np.isfinite(norm) or norm <= 0:
-            break
-        vectors = [p / norm for p in products]
+    norm = _Curvature(model, x, y).top()
     model.set_weights(saved)
-    if not np.isfinite(norm) or norm <= 0:
+    if norm is None:
         return None
     shape = model.output_shape
     outputs = int(np.prod(shape[1:])) if isinstance(shape, tuple) else 1
