@@ -440,6 +440,8 @@ def test_an_optimizer_argument_replaces_the_compiled_one():
 
 
 def test_a_multinomial_glms_step_allows_for_the_softmax_bound():
+    from kreg.tuning.path import _glm_rate
+
     rng = np.random.default_rng(0)
     x = rng.normal(size=(90, 4)).astype("float32")
     y = np.argmax(x[:, :3] + 0.5 * rng.normal(size=(90, 3)), axis=1)
@@ -448,8 +450,6 @@ def test_a_multinomial_glms_step_allows_for_the_softmax_bound():
         return kreg.tuning.tabular_model(
             regularizer, n_features=4, n_outputs=3, task="multiclass", units=0
         )
-
-    from kreg.tuning.path import _glm_rate
 
     # At zero weights the softmax is uniform: curvature (1/k) X'X/n; two
     # classes at 1/2 reach (1/2) X'X/n, so the step is 1 / (k/2 * that).
