@@ -1116,18 +1116,32 @@ def _lambda_max(model, reg, penalized, x, y, batch_size) -> float:
     return float(result)
 
 
+def _full_batch_loss(model, x, y):
+    """``loss()``, the mean data loss on the first ``FULL_BATCH_ROWS`` rows
+    (to be called inside a ``tf.function``)."""
+    rows = min(len(y), FULL_BATCH_ROWS)
+    xb = cross_validation.take(x, slice(0, rows))
+    target = tf.convert_to_tensor(np.asarray(y)[:rows])
+    fn = _loss_fn(model)
+
+    def loss():
+        prediction = model(xb, training=False)
+        t = target
+        if len(t.shape) == len(prediction.shape) - 1:
+            t = t[..., None]
+        return tf.reduce_mean(fn(tf.cast(t, prediction.dtype), prediction))
+
+    return loss
+
+
 class _Curvature:
     """The largest eigenvalue of the data loss's Hessian at the model's
     weights: power iteration on Hessian-vector products (traced once), full
     batch on at most 4096 rows."""
 
     def __init__(self, model, x, y, iterations: int = 30):
-        self.model = model
         self.iterations = iterations
-        rows = min(len(y), FULL_BATCH_ROWS)
-        xb = cross_validation.take(x, slice(0, rows))
-        target = tf.convert_to_tensor(np.asarray(y)[:rows])
-        fn = _loss_fn(model)
+        loss = _full_batch_loss(model, x, y)
         variables = model.trainable_variables
         self.variables = variables
 
@@ -1135,11 +1149,7 @@ class _Curvature:
         def hessian_times(vectors):
             with tf.GradientTape() as outer:
                 with tf.GradientTape() as inner:
-                    prediction = model(xb, training=False)
-                    t = target
-                    if len(t.shape) == len(prediction.shape) - 1:
-                        t = t[..., None]
-                    value = tf.reduce_mean(fn(tf.cast(t, prediction.dtype), prediction))
+                    value = loss()
                 grads = inner.gradient(value, [v.value for v in variables])
             return outer.gradient(
                 grads, [v.value for v in variables], output_gradients=vectors
@@ -1196,10 +1206,7 @@ def _null_lambda_max(model, reg, penalized, x, y, batch_size, steps=300):
         variable.assign(np.zeros(variable.shape, dtype="float32"))
     ids = {id(v) for v in penalized}
     free = [v for v in model.trainable_weights if id(v) not in ids]
-    rows = min(len(y), 4096)
-    xb = cross_validation.take(x, slice(0, rows))
-    target = tf.convert_to_tensor(np.asarray(y)[:rows])
-    fn = _loss_fn(model)
+    loss = _full_batch_loss(model, x, y)
     if free:
         optimizer = keras.optimizers.Adam(0.05)
         optimizer.build(free)
@@ -1207,11 +1214,7 @@ def _null_lambda_max(model, reg, penalized, x, y, batch_size, steps=300):
         @tf.function(autograph=False)
         def step():
             with tf.GradientTape() as tape:
-                prediction = model(xb, training=False)
-                t = target
-                if len(t.shape) == len(prediction.shape) - 1:
-                    t = t[..., None]
-                value = tf.reduce_mean(fn(tf.cast(t, prediction.dtype), prediction))
+                value = loss()
             grads = tape.gradient(value, [v.value for v in free])
             optimizer.apply(grads, free)
 
