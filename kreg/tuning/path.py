@@ -575,9 +575,8 @@ def regularization_path(
                 keras.optimizers.SGD(glm_rate, momentum=GLM_MOMENTUM, nesterov=True)
             )
             _compile(model, loss, default_optimizer)
-    # Proximal gradient settles exactly at step 1/L; a lower rate would also
-    # release the zeroed coordinates, whose momentum holds up to
-    # ``rate / (1 - momentum)`` times their gradient. Adam gets a second phase.
+    # Proximal gradient settles exactly at its step, so a second phase at a
+    # lower rate would only cost its patience; Adam's settles further there.
     phases = LR_PHASES if converge and default_optimizer is None else 1
 
     def local_rate(x_fit, y_fit):
