@@ -17,19 +17,11 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
-from sklearn import datasets, metrics, model_selection  # noqa: E402
+from _datasets import DATASETS  # noqa: E402 (tuning/_datasets.py, beside this script)
+from sklearn import metrics, model_selection  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import kreg  # noqa: E402
-
-DATASETS = {
-    "diabetes": ("regression", lambda: datasets.load_diabetes(return_X_y=True)),
-    "breast_cancer": ("binary", lambda: datasets.load_breast_cancer(return_X_y=True)),
-    "friedman1": (
-        "regression",
-        lambda: datasets.make_friedman1(600, n_features=10, noise=1.0, random_state=0),
-    ),
-}
 
 
 def main(argv=None):

@@ -11,6 +11,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def _run(script, argv, monkeypatch):
     monkeypatch.setattr(sys, "argv", [script, *argv])
+    # As ``python tuning/x.py`` does: the script's folder comes first on the
+    # path, for the datasets module the scripts share.
+    monkeypatch.syspath_prepend(os.path.join(ROOT, "tuning"))
     runpy.run_path(os.path.join(ROOT, "tuning", script), run_name="__main__")
 
 
