@@ -170,7 +170,41 @@ def build_parser() -> argparse.ArgumentParser:
         "folder, finished or interrupted, and print the result table.",
     )
     report.add_argument("folder", metavar="FOLDER", help="the run's output folder")
+    for command in (tune, report):
+        command.add_argument(
+            "--verbose",
+            action="store_true",
+            help="show TensorFlow's start-up log lines (hidden by default)",
+        )
     return parser
+
+
+def _start_tensorflow(verbose: bool) -> None:
+    """Loads kreg (and TensorFlow) without TensorFlow's C++ log lines.
+
+    Without this a CPU machine prints start-up lines and a CUDA probe error
+    (``failed call to cuInit``) that looks like a failure. The log level is
+    read when TensorFlow loads, so it is set first; a few lines are written
+    while its libraries load, before the level is read, so stderr is muted
+    for the import itself (an import error is raised after it is restored).
+    A ``TF_CPP_MIN_LOG_LEVEL`` the user set is left alone.
+    """
+    quiet = not verbose and "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    if quiet and "tensorflow" not in sys.modules:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+    import kreg
+
+    kreg._load_api()  # registers kreg's classes: saved models load
 
 
 def _settings(args) -> tuple[Settings, set[str]]:
@@ -288,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     command = {"tune": _tune, "report": _report}[args.command]
     try:
+        _start_tensorflow(args.verbose)
         return command(args)
     except KeyboardInterrupt:
         _error(args.command, "interrupted; run the same command again to resume")
