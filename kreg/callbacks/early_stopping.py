@@ -2,6 +2,9 @@
 
 import math
 
+import numpy as np
+from keras import ops
+
 from kreg._validation import check_choice, check_float, check_int, invalid_argument
 from kreg.callbacks._base import DATA_LOSS_HINT, Callback, missing_key_error
 
@@ -85,6 +88,9 @@ class EarlyStopping(Callback):
             (as in Keras).
         stop_reason: `None` if it did not stop, else the criteria that fired,
             joined by ``"+"``: ``"patience"``, ``"gl"``, ``"pq"``, ``"up"``.
+        monitor_op: as in Keras, ``keras.ops.less`` when the monitored
+            quantity is minimized, ``keras.ops.greater`` when it is maximized;
+            `None` until the first monitored epoch of a fit.
 
     Example:
 
@@ -207,6 +213,7 @@ class EarlyStopping(Callback):
         self._ups = 0
         self._smoothed = None
         self._minimize = None
+        self.monitor_op = None
 
     def on_train_begin(self, logs=None):
         self._reset()
@@ -246,13 +253,14 @@ class EarlyStopping(Callback):
             return
         if self._minimize is None:
             self._minimize = self._direction()
+            self.monitor_op = ops.less if self._minimize else ops.greater
             if self._uses_prechelt and not self._minimize:
                 raise ValueError(
                     f"EarlyStopping: `{self.monitor}` is maximized, but "
                     "gl_alpha, pq_alpha and up_strips need a minimized quantity "
                     "(a loss or an error rate)."
                 )
-        current = float(logs[self.monitor])
+        current = _scalar(logs[self.monitor], self.monitor)
         if self.smoothing > 0:
             if self._smoothed is not None:
                 current = (
@@ -354,6 +362,18 @@ class EarlyStopping(Callback):
                     f"{self.best_epoch + 1}."
                 )
             self.model.set_weights(self.best_weights)
+
+
+def _scalar(value, monitor: str) -> float:
+    """The monitored value as a float; a one-element array is one number."""
+    array = np.asarray(value, dtype="float64")
+    if array.size != 1:
+        raise ValueError(
+            f"EarlyStopping monitors one number, but `{monitor}` holds "
+            f"{array.size} (a per-class metric? average it, e.g. "
+            "keras.metrics.F1Score(average='macro'))."
+        )
+    return float(array.reshape(()))
 
 
 def _flat_metrics(model) -> list:
