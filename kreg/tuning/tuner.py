@@ -18,7 +18,7 @@ from keras_tuner.src.engine import objective as kt_objective
 from kreg._validation import check_choice, check_int, invalid_argument
 from kreg.callbacks import EarlyStopping
 from kreg.metrics import DataLoss
-from kreg.tuning import cross_validation, selection
+from kreg.tuning import _progress, cross_validation, selection
 from kreg.tuning.hypermodel import HyperModel
 from kreg.tuning.search_space import regularization_level
 
@@ -241,7 +241,7 @@ class Tuner(keras_tuner.Tuner):
         epochs: int = 20,
         batch_size: int = 32,
         callbacks=None,
-        verbose=0,
+        verbose=1,
         sample_weight=None,
         **fit_kwargs,
     ) -> None:
@@ -254,8 +254,10 @@ class Tuner(keras_tuner.Tuner):
             batch_size: batch size. Defaults to `32`.
             callbacks: extra Keras callbacks, deep-copied for each fit.
                 Defaults to `None`.
-            verbose: Keras verbosity of the fits and KerasTuner's display.
-                Defaults to `0`.
+            verbose: `0`: silent; `1`: one line per trial (its time, score
+                with standard error, the best so far and its
+                hyperparameters); `2`: also KerasTuner's display and one line
+                per epoch of every fit. Defaults to `1`.
             sample_weight: optional per-sample weights, split with the rows.
             **fit_kwargs: further ``model.fit`` arguments (not
                 ``validation_data`` nor ``validation_split``: the folds are
@@ -276,6 +278,9 @@ class Tuner(keras_tuner.Tuner):
             _, sample_weight, _ = cross_validation.check_data(x, sample_weight, owner)
         epochs = check_int(epochs, "epochs", owner, low=1)
         batch_size = check_int(batch_size, "batch_size", owner, low=1)
+        self._trial_lines = check_int(verbose, "verbose", owner, low=0) >= 1
+        # Level 1 is kreg's trial lines alone; Keras' and KerasTuner's from 2.
+        verbose = verbose if verbose >= 2 else 0
         callbacks = list(callbacks or [])
         self._deepcopy_callbacks(callbacks)
         self._splits = cross_validation.make_splits(
@@ -297,6 +302,16 @@ class Tuner(keras_tuner.Tuner):
             sample_weight=sample_weight,
             fit_kwargs=fit_kwargs,
         )
+
+    def on_trial_begin(self, trial):
+        super().on_trial_begin(trial)
+        self._trial_start = time.monotonic()
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        if getattr(self, "_trial_lines", False):
+            seconds = time.monotonic() - getattr(self, "_trial_start", time.monotonic())
+            print(_progress.trial_line(self.oracle, trial, seconds), flush=True)
 
     def run_trial(
         self,
