@@ -70,7 +70,7 @@ def elastic_net_prox(w, l1, l2):
     return soft_threshold(w, l1) / (1.0 + ops.convert_to_tensor(l2, dtype=w.dtype))
 
 
-def group_soft_threshold(w, threshold, groups: str = "units"):
+def group_soft_threshold(w, threshold, groups: str = "units", members: bool = False):
     """Group soft-thresholding, the prox of the group lasso.
 
     With one threshold ``t`` per group this is the closed form
@@ -95,6 +95,9 @@ def group_soft_threshold(w, threshold, groups: str = "units"):
         groups: `"units"` (a group is one output unit's weights: the last
             axis indexes groups) or `"inputs"` (one input feature or channel:
             axis -2). Defaults to `"units"`.
+        members: whether axis 0 of ``w`` indexes independent members (a
+            stacked kernel): groups are then taken within each member.
+            Defaults to `False`.
 
     Returns:
         The prox of ``w``, with whole groups at exactly zero.
@@ -115,7 +118,7 @@ def group_soft_threshold(w, threshold, groups: str = "units"):
     """
     check_choice(groups, "groups", "group_soft_threshold", GROUP_SPECS)
     w = ops.convert_to_tensor(w)
-    axes = group_axes(len(w.shape), groups)
+    axes = group_axes(len(w.shape), groups, members)
     threshold = ops.convert_to_tensor(threshold, dtype=w.dtype)
     shape = (1,) * (len(w.shape) - len(threshold.shape)) + tuple(threshold.shape)
     if all(shape[axis] == 1 for axis in axes):
@@ -153,7 +156,7 @@ def group_soft_threshold(w, threshold, groups: str = "units"):
     return ops.where(off, ops.zeros_like(w), shrunk)
 
 
-def sparse_group_prox(w, l1, group, groups: str = "units"):
+def sparse_group_prox(w, l1, group, groups: str = "units", members: bool = False):
     """The prox of the sparse group lasso: soft, then group soft-thresholding.
 
     ``group_soft_threshold(soft_threshold(w, l1), group, groups)``. The
@@ -166,6 +169,8 @@ def sparse_group_prox(w, l1, group, groups: str = "units"):
         l1: non-negative L1 threshold, scalar or broadcastable to ``w``.
         group: non-negative group threshold, scalar or broadcastable to ``w``.
         groups: `"units"` or `"inputs"`. Defaults to `"units"`.
+        members: whether axis 0 indexes members (see
+            :func:`group_soft_threshold`). Defaults to `False`.
 
     Returns:
         The prox of ``w``: zero groups, and zeros inside the groups that stay.
@@ -181,4 +186,4 @@ def sparse_group_prox(w, l1, group, groups: str = "units"):
         Simon, Friedman, Hastie & Tibshirani, "A sparse-group lasso", JCGS 2013.
     """
     check_choice(groups, "groups", "sparse_group_prox", GROUP_SPECS)
-    return group_soft_threshold(soft_threshold(w, l1), group, groups)
+    return group_soft_threshold(soft_threshold(w, l1), group, groups, members)

@@ -53,12 +53,39 @@ def _check_groups(terms, path: str) -> str | None:
     return groups.pop() if groups else None
 
 
-def _coefficients(terms, shape, dtype):
+def _members(terms, path: str) -> int | None:
+    """The member count of the terms with one strength per member, or None.
+
+    A scalar L1 or elastic net is elementwise and serves a stacked weight
+    as is; a scalar group penalty would group across members, so it cannot
+    share a stacked weight with per-member terms.
+    """
+    counts = {term.members for term in terms if term.members is not None}
+    if len(counts) > 1:
+        raise ValueError(
+            f"kreg.optimizers.Proximal: the regularizers of `{path}` have "
+            f"different numbers of per-member strengths: {sorted(counts)}."
+        )
+    if not counts:
+        return None
+    if any(isinstance(t, GroupLasso) and t.members is None for t in terms):
+        raise ValueError(
+            f"kreg.optimizers.Proximal: the regularizer of `{path}` mixes "
+            "per-member strengths with a group penalty of one strength, whose "
+            "groups would span members. Give the group penalty a list of "
+            "strengths too."
+        )
+    return counts.pop()
+
+
+def _coefficients(terms, shape, dtype, members: bool = False):
     """Penalty = sum(a*|w|) + sum(q*w**2) + sum_g c_g*||w_g||, per weight.
 
     Returns ``(a, q, c)`` broadcastable to ``shape`` (``c`` constant within a
     group), each None when absent. Strengths are read from their variables
     here, at step time, so schedules and tuners take effect with no retrace.
+    With ``members``, axis 0 of ``shape`` indexes members and a vector of
+    strengths scales each member's slice.
     """
     a = q = c = None
 
@@ -67,11 +94,13 @@ def _coefficients(terms, shape, dtype):
 
     for term in terms:
         strength = ops.cast(term.strength, dtype)
+        if term.members is not None:
+            strength = ops.reshape(strength, (-1,) + (1,) * (len(shape) - 1))
         factor = term._factor(dtype)
         if isinstance(term, GroupLasso):
             factor = group_factor_for_weights(factor, shape, term.groups)
             factor = 1.0 if factor is None else factor
-            scale = float(group_size(shape, term.groups)) ** 0.5
+            scale = float(group_size(shape, term.groups, members)) ** 0.5
             if type(term) is SparseGroupLasso:
                 a = add(a, strength * term.l1_ratio * factor)
                 c = add(c, strength * (1.0 - term.l1_ratio) * scale * factor)
@@ -87,7 +116,7 @@ def _coefficients(terms, shape, dtype):
     return a, q, c
 
 
-def _penalty_gradient(w, a, q, c, groups):
+def _penalty_gradient(w, a, q, c, groups, members=False):
     """The (sub)gradient TensorFlow gives the penalty: sign(0) = 0, and 0 for a
     group at zero (``kreg.ops.penalties.safe_norm``)."""
     grad = ops.zeros_like(w)
@@ -96,7 +125,7 @@ def _penalty_gradient(w, a, q, c, groups):
     if q is not None:
         grad = grad + 2.0 * q * w
     if c is not None:
-        axes = group_axes(len(w.shape), groups)
+        axes = group_axes(len(w.shape), groups, members)
         squared = ops.sum(ops.square(w), axis=axes, keepdims=True)
         positive = squared > 0
         norm = ops.sqrt(ops.where(positive, squared, ops.ones_like(squared)))
@@ -104,7 +133,7 @@ def _penalty_gradient(w, a, q, c, groups):
     return grad
 
 
-def _prox(z, step, a, q, c, groups):
+def _prox(z, step, a, q, c, groups, members=False):
     """Exact prox of the penalty (a, q, c) in the metric diag(1 / step)."""
     if a is not None or q is not None:
         l1 = 0.0 if a is None else step * a
@@ -113,7 +142,7 @@ def _prox(z, step, a, q, c, groups):
         # The quadratic term shrinks the metric the group prox sees.
         step = step / (1.0 + l2)
     if c is not None:
-        z = group_soft_threshold(z, step * c, groups)
+        z = group_soft_threshold(z, step * c, groups, members)
     return z
 
 
@@ -179,7 +208,13 @@ class Proximal(keras.optimizers.Optimizer):
     ``LossScaleOptimizer`` as the inner optimizer (wrap the other way round:
     Keras itself wraps ``Proximal`` in a ``LossScaleOptimizer`` under mixed
     precision, which works). A variable whose ``Sum`` mixes group penalties
-    over both ``"units"`` and ``"inputs"`` raises at the first step. Written
+    over both ``"units"`` and ``"inputs"`` raises at the first step.
+
+    **Stacked members.** A regularizer with one strength per member
+    (``kreg.regularizers.L1([...])`` on a ``kreg.layers.StackedDense``
+    kernel) is thresholded member by member, each with its own strength and
+    with groups inside each member, so every member follows exactly its own
+    proximal path (the inner optimizers are elementwise). Written
     for the TensorFlow backend's ``model.fit`` (JAX's stateless training
     raises NotImplementedError) and tested on one device.
 
@@ -343,10 +378,13 @@ class Proximal(keras.optimizers.Optimizer):
             if not terms or grad is None:
                 continue
             groups = _check_groups(terms, variable.path)
-            a, q, c = _coefficients(terms, variable.shape, variable.dtype)
-            planned.append((variable, a, q, c, groups))
+            members = _members(terms, variable.path) is not None
+            a, q, c = _coefficients(terms, variable.shape, variable.dtype, members)
+            planned.append((variable, a, q, c, groups, members))
             if self.loss_includes_penalty:
-                penalty_grad = _penalty_gradient(variable.value, a, q, c, groups)
+                penalty_grad = _penalty_gradient(
+                    variable.value, a, q, c, groups, members
+                )
                 scale = self.inner_optimizer.loss_scale_factor
                 if scale is not None:
                     penalty_grad = penalty_grad * scale
@@ -354,9 +392,9 @@ class Proximal(keras.optimizers.Optimizer):
                     penalty_grad, grad.dtype
                 )
         self.inner_optimizer.apply(grads, trainable_variables)
-        for variable, a, q, c, groups in planned:
+        for variable, a, q, c, groups, members in planned:
             step = self._step(variable, learning_rate, local_step)
-            value = _prox(variable.value, step, a, q, c, groups)
+            value = _prox(variable.value, step, a, q, c, groups, members)
             self.assign(variable, value)
 
     def _step(self, variable, learning_rate, local_step):

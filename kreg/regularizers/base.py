@@ -21,8 +21,18 @@ class Regularizer(keras.regularizers.Regularizer):
     extend :meth:`get_config`. ``reg_a + reg_b`` builds a
     :class:`~kreg.regularizers.Sum`.
 
+    **One strength per member.** Given a list of strengths, the regularizer
+    serves a stacked weight whose first axis indexes independent models
+    (``kreg.layers.StackedDense``): the penalty is
+    ``sum_m strength[m] * penalty(w[m])``, each member's slice penalized
+    alone (a group of the group lasso never spans two members), and
+    ``kreg.optimizers.Proximal`` thresholds each member with its own
+    strength. The strengths live in one variable of shape ``(members,)``, so
+    ``reg.strength = [...]`` changes them with no retracing.
+
     Args:
-        strength: non-negative strength (λ). Defaults to `0.01`.
+        strength: non-negative strength (λ), or a non-empty list of them, one
+            per member of a stacked weight. Defaults to `0.01`.
         penalty_factor: optional per-weight factors, as glmnet's
             ``penalty.factor``: an array broadcastable to the weight's shape
             (numpy rules), or a scalar. A factor of 0 leaves a weight
@@ -31,7 +41,7 @@ class Regularizer(keras.regularizers.Regularizer):
 
     def __init__(self, strength: float = 0.01, penalty_factor=None):
         name = type(self).__name__
-        strength = check_float(strength, "strength", name, low=0.0)
+        strength = _check_strength(strength, name)
         self.penalty_factor = _check_factor(penalty_factor, name)
         # float32 whatever the policy: casting at call time keeps mixed precision
         # models exact in the strength and lets one variable serve any dtype.
@@ -45,17 +55,41 @@ class Regularizer(keras.regularizers.Regularizer):
         return self._strength
 
     @strength.setter
-    def strength(self, value: float) -> None:
-        value = check_float(value, "strength", type(self).__name__, low=0.0)
+    def strength(self, value) -> None:
+        value = _check_strength(value, type(self).__name__, self.members)
         self._strength.assign(value)
+
+    @property
+    def members(self) -> int | None:
+        """The number of per-member strengths, or `None` for one strength."""
+        shape = tuple(self._strength.shape)
+        return shape[0] if shape else None
 
     def penalty(self, x):
         """The penalty of ``x`` without the strength factor."""
         raise NotImplementedError  # abstract: each subclass defines its penalty
 
+    def member_penalties(self, x):
+        """The penalty of each member's slice ``x[m]``, a vector ``(members,)``.
+
+        Subclasses override it with one vectorized expression; this default
+        loops over the members in the traced graph.
+        """
+        return ops.stack([self.penalty(x[m]) for m in range(x.shape[0])])
+
     def __call__(self, x):
         strength = ops.cast(self._strength, x.dtype)
-        return strength * ops.cast(self.penalty(x), x.dtype)
+        if self.members is None:
+            return strength * ops.cast(self.penalty(x), x.dtype)
+        if len(x.shape) < 1 or x.shape[0] != self.members:
+            raise ValueError(
+                f"{type(self).__name__} has {self.members} strengths, one per "
+                "member, so it penalizes a stacked weight whose first axis has "
+                f"{self.members} members. Received a weight of shape "
+                f"{tuple(x.shape)}."
+            )
+        penalties = ops.cast(self.member_penalties(x), x.dtype)
+        return ops.sum(strength * penalties)
 
     def _factor(self, dtype):
         if self.penalty_factor is None:
@@ -63,7 +97,8 @@ class Regularizer(keras.regularizers.Regularizer):
         return ops.convert_to_tensor(self.penalty_factor, dtype=dtype)
 
     def get_config(self) -> dict:
-        config = {"strength": float(self._strength.numpy())}
+        strength = self._strength.numpy()
+        config = {"strength": strength.tolist() if strength.ndim else float(strength)}
         if self.penalty_factor is not None:
             config["penalty_factor"] = self.penalty_factor.tolist()
         return config
@@ -83,6 +118,34 @@ class Regularizer(keras.regularizers.Regularizer):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def _check_strength(value, owner: str, members: int | None = -1):
+    """A float, or a list of floats (one per member), all non-negative.
+
+    ``members`` is that of the variable to assign into: `None` takes one
+    float only; a count takes a float (for every member) or a list that
+    long; -1 (a new regularizer) takes either.
+    """
+    if isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) == 1:
+        if members is None or (members != -1 and len(value) != members):
+            expected = (
+                "a non-negative finite float"
+                if members is None
+                else f"a non-negative finite float or a list of {members} of them"
+            )
+            raise invalid_argument(owner, "strength", expected, value)
+        expected = "a non-empty list of non-negative finite floats"
+        if len(value) == 0:
+            raise invalid_argument(owner, "strength", expected, value)
+        for item in value:
+            try:
+                check_float(item, "strength", owner, low=0.0)
+            except ValueError:
+                raise invalid_argument(owner, "strength", expected, value) from None
+        return [float(item) for item in value]
+    number = check_float(value, "strength", owner, low=0.0)
+    return number if members in (None, -1) else [number] * members
 
 
 def _check_factor(factor, owner: str):

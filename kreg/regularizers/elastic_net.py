@@ -43,5 +43,9 @@ class ElasticNet(Regularizer):
     def penalty(self, x):
         return elastic_net_penalty(x, self.l1_ratio, self._factor(x.dtype))
 
+    def member_penalties(self, x):
+        factor = self._factor(x.dtype)
+        return elastic_net_penalty(x, self.l1_ratio, factor, members=True)
+
     def get_config(self) -> dict:
         return {**super().get_config(), "l1_ratio": self.l1_ratio}

@@ -53,6 +53,10 @@ class GroupLasso(Regularizer):
     def penalty(self, x):
         return group_lasso_penalty(x, self.groups, self._factor(x.dtype))
 
+    def member_penalties(self, x):
+        factor = self._factor(x.dtype)
+        return group_lasso_penalty(x, self.groups, factor, members=True)
+
     def get_config(self) -> dict:
         return {**super().get_config(), "groups": self.groups}
 
@@ -97,10 +101,16 @@ class SparseGroupLasso(GroupLasso):
         )
 
     def penalty(self, x):
+        return self._sparse_group(x, members=False)
+
+    def member_penalties(self, x):
+        return self._sparse_group(x, members=True)
+
+    def _sparse_group(self, x, members: bool):
         factor = self._factor(x.dtype)
         weight_factor = group_factor_for_weights(factor, x.shape, self.groups)
-        group_term = group_lasso_penalty(x, self.groups, factor)
-        l1_term = l1_penalty(x, weight_factor)
+        group_term = group_lasso_penalty(x, self.groups, factor, members)
+        l1_term = l1_penalty(x, weight_factor, members)
         return (1.0 - self.l1_ratio) * group_term + self.l1_ratio * ops.cast(
             l1_term, group_term.dtype
         )

@@ -29,3 +29,6 @@ class L1(Regularizer):
 
     def penalty(self, x):
         return l1_penalty(x, self._factor(x.dtype))
+
+    def member_penalties(self, x):
+        return l1_penalty(x, self._factor(x.dtype), members=True)
