@@ -1,8 +1,17 @@
 """The ``kreg`` command line: ``kreg tune`` and ``kreg report``.
 
-Exit codes: 0 on success, 2 on bad usage (unknown flag, bad flag value, an
-output folder that holds something else), 1 on failure (bad data, a failed
-run). A problem with the input is one line on stderr that names it.
+Exit codes:
+
+- 0: success.
+- 2: bad input, found before anything is written: an unknown flag or a bad
+  flag value, data that cannot be tuned (no such file, an empty or binary
+  file, a missing target, one class, too few rows for ``--cv``, infinite
+  numbers, stray text in a numeric column, repeated column names, ...), an
+  output folder that cannot be made or holds something else, a run folder
+  another ``kreg tune`` is using. One line on stderr names the problem.
+- 1: a failure of the run itself (every trial failed, a full disk, a bug):
+  the traceback, then one line.
+- 130: interrupted (Ctrl-C); the same command resumes.
 """
 
 import argparse
@@ -47,6 +56,19 @@ def _int_at_least(low: int):
     return parse
 
 
+def _seed(text: str) -> int:
+    # scikit-learn's splits and numpy's legacy generators take 32-bit seeds.
+    value = _int_at_least(0)(text)
+    if value > _MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer in [0, {_MAX_SEED}], got {value}"
+        )
+    return value
+
+
+_MAX_SEED = 2**32 - 1
+
+
 def _test_size(text: str) -> float:
     try:
         value = float(text)
@@ -59,8 +81,15 @@ def _test_size(text: str) -> float:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one line on stderr, as every other bad input."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kreg",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -153,8 +182,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tune.add_argument(
         "--seed",
-        type=_int_at_least(0),
-        help=f"seed of the split, the folds and the search (default: {defaults.seed})",
+        type=_seed,
+        help=f"seed of the split, the folds and the search, below 2**32 (default: "
+        f"{defaults.seed})",
+    )
+    tune.add_argument(
+        "--non-numeric-as-missing",
+        action="store_true",
+        default=None,
+        help="read the few non-numeric cells of a mostly numeric column as "
+        "missing values (default: such a column is an error naming the cells)",
     )
     tune.add_argument(
         "--out",
@@ -223,6 +260,7 @@ def _settings(args) -> tuple[Settings, set[str]]:
         "rule",
         "test_size",
         "seed",
+        "non_numeric_as_missing",
     ):
         value = getattr(args, name)
         if value is not None:
@@ -288,11 +326,6 @@ def _tune(args) -> int:
     except UsageError as error:
         _error("tune", str(error))
         return 2
-    except ValueError as error:
-        if not str(error).startswith("Invalid value for argument"):
-            raise
-        _error("tune", str(error))
-        return 1
     _print_result(folder, build_report(folder))
     return 0
 
@@ -300,15 +333,14 @@ def _tune(args) -> int:
 def _report(args) -> int:
     if _missing_extras("report"):
         return 1
-    from kreg.cli.report import build_report
+    from kreg.cli.report import build_report, check_run
 
     try:
-        report = build_report(args.folder)
+        check_run(args.folder)
     except ValueError as error:
-        if not str(error).startswith("Invalid value for argument"):
-            raise
         _error("report", str(error))
-        return 1
+        return 2
+    report = build_report(args.folder)
     _print_result(args.folder, report)
     return 0
 

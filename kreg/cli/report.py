@@ -113,12 +113,25 @@ def markdown_table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _load(folder: str):
+def check_run(folder: str) -> dict:
+    """Returns the folder's ``run.json``; raises ValueError unless it is a run."""
     if not store.is_run(folder):
         raise invalid_argument(
             "kreg report", "folder", "a kreg run folder (with run.json)", folder
         )
-    run = store.read_json(os.path.join(folder, store.RUN_FILE))
+    try:
+        run = store.read_json(os.path.join(folder, store.RUN_FILE))
+        if not isinstance(run, dict) or not isinstance(run.get("settings"), dict):
+            raise ValueError
+    except (OSError, ValueError):
+        raise invalid_argument(
+            "kreg report", "folder", "a run folder with a readable run.json", folder
+        ) from None
+    return run
+
+
+def _load(folder: str):
+    run = check_run(folder)
     trials_path = os.path.join(folder, store.TRIALS_FILE)
     records = trials.read_trials(trials_path) if os.path.exists(trials_path) else []
     final_path = os.path.join(folder, store.FINAL_FILE)

@@ -26,6 +26,7 @@ class Settings:
     seed: int = 0
     test_size: float = 0.2
     rule: str = "min"
+    non_numeric_as_missing: bool = False
 
     @property
     def data_name(self) -> str:

@@ -3,6 +3,7 @@
 import hashlib
 import math
 import os
+import tempfile
 import time
 
 import joblib
@@ -29,7 +30,7 @@ BASELINE_DIR = "baseline"
 
 
 class UsageError(ValueError):
-    """A command line that cannot run as given (exit code 2)."""
+    """Bad input: a command line, data or folder that cannot run (exit code 2)."""
 
 
 # -- data --------------------------------------------------------------------
@@ -46,7 +47,11 @@ def load_data(settings: Settings):
         )
     else:
         table = load_table(
-            settings.data, settings.target, task=settings.task, drop=settings.drop
+            settings.data,
+            settings.target,
+            task=settings.task,
+            drop=settings.drop,
+            non_numeric="missing" if settings.non_numeric_as_missing else "error",
         )
     rows = np.arange(len(table))
     stratify = None
@@ -148,7 +153,29 @@ def open_run(out: str, settings: Settings, given: set[str]):
                 )
             )
         )
+    _check_new_folder(out)
     return settings, False, False
+
+
+def _check_new_folder(out: str) -> None:
+    """Raises unless ``out`` can be made: its nearest existing parent is a
+    folder we can write in. Probed with a temporary folder, removed at once."""
+    parent = os.path.dirname(os.path.abspath(out))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise invalid_argument(
+            _OWNER, "out", f"a folder path ({parent} is a file)", out
+        )
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".kreg-probe-", dir=parent))
+    except OSError as error:
+        raise invalid_argument(
+            _OWNER,
+            "out",
+            f"a folder that can be created ({parent}: {error.strerror})",
+            out,
+        ) from None
 
 
 def _write_run(out: str, settings: Settings, status: str, **extra) -> None:
@@ -355,7 +382,18 @@ def tune(settings: Settings, out: str | None, given: set[str], stream) -> str:
     out = out or os.path.join("kreg_runs", settings.data_name)
     if settings.data is not None:
         settings.data = os.path.abspath(settings.data)
-    settings, resumed, finished = open_run(out, settings, given)
+    # Every check of the folder and the data runs before anything is
+    # written; what fails here is bad input (exit code 2).
+    try:
+        settings, resumed, finished = open_run(out, settings, given)
+        if not finished:
+            table, train, test = load_data(settings)
+    except ValueError as error:
+        if isinstance(error, UsageError) or not str(error).startswith(
+            "Invalid value for argument"
+        ):
+            raise
+        raise UsageError(str(error)) from None
     if finished:
         stream.write(
             f"the run in {out} is finished; its report is rebuilt (give a larger "
@@ -363,8 +401,6 @@ def tune(settings: Settings, out: str | None, given: set[str], stream) -> str:
         )
         build_report(out)
         return out
-    # Every check on the data runs before anything is written.
-    table, train, test = load_data(settings)
     started = time.time()
     os.makedirs(out, exist_ok=True)
     _write_run(

@@ -1,5 +1,6 @@
 """Reading a table from CSV (or a DataFrame), checked before any training."""
 
+import csv
 import dataclasses
 import os
 
@@ -10,6 +11,12 @@ from kreg._validation import check_choice, invalid_argument
 from kreg.data.task import TASKS, detect_task
 
 _OWNER = "kreg tune"
+
+#: What to do with the few non-numeric cells of a mostly numeric column.
+NON_NUMERIC = ("error", "missing")
+
+#: The largest magnitude a float32 holds: a bigger number would become inf.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +65,20 @@ def _read_csv(path) -> pd.DataFrame:
     if not os.path.isfile(path):
         raise invalid_argument(_OWNER, "data", "an existing CSV file", path)
     try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 13)
+    except OSError as error:
+        raise invalid_argument(
+            _OWNER, "data", f"a readable CSV file ({error.strerror})", path
+        ) from None
+    if b"\0" in head:
+        raise invalid_argument(
+            _OWNER, "data", "a CSV text file (it holds binary data)", path
+        )
+    try:
+        # The header as written: pandas would rename a repeated name to "a.1".
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f), [])
         frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise invalid_argument(
@@ -66,11 +87,18 @@ def _read_csv(path) -> pd.DataFrame:
             "a CSV file with a header and rows (the file is empty)",
             path,
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        reason = str(error).strip().splitlines()[0]
+    except (
+        pd.errors.ParserError,
+        csv.Error,
+        UnicodeDecodeError,
+        ValueError,
+        OSError,
+    ) as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise invalid_argument(
             _OWNER, "data", f"a readable CSV file ({reason})", path
         ) from None
+    _check_names(header, path)
     if frame.shape[0] == 0:
         raise invalid_argument(
             _OWNER,
@@ -79,6 +107,87 @@ def _read_csv(path) -> pd.DataFrame:
             path,
         )
     return frame
+
+
+def _check_names(names: list[str], source: str) -> None:
+    seen, repeated = set(), []
+    for name in names:
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if repeated:
+        raise invalid_argument(
+            _OWNER,
+            "data",
+            f"a header with distinct column names ({_listed(repeated)} "
+            "appear more than once)",
+            source,
+        )
+
+
+def _rows(positions, values, limit: int = 3) -> str:
+    """``row 3 ('abc'), row 7 ('x')``: 1-based data rows, the header not counted."""
+    shown = [f"row {p + 1} ({_plain(v)!r})" for p, v in zip(positions, values)]
+    more = len(shown) - limit
+    return ", ".join(shown[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def _numbers(frame: pd.DataFrame, non_numeric: str, source: str) -> pd.DataFrame:
+    """Mostly numeric text columns: an error naming the bad cells, or NaN there.
+
+    A column where more than half the values are numbers is a numeric column
+    with a few stray cells (a typo, "n/a?"), never silently a category.
+    """
+    dtypes = frame.dtypes
+    for column in frame.columns:
+        if pd.api.types.is_numeric_dtype(dtypes[column]):
+            continue
+        series = frame[column]
+        present = series.notna().to_numpy()
+        if not present.any():
+            continue
+        numbers = pd.to_numeric(series.where(present), errors="coerce")
+        bad = present & numbers.isna().to_numpy()
+        if not bad.any() or bad.sum() * 2 >= present.sum():
+            continue
+        if non_numeric == "missing":
+            frame[column] = numbers.astype("float64")
+            continue
+        positions = np.flatnonzero(bad)
+        raise invalid_argument(
+            _OWNER,
+            "data",
+            f"numbers in column {column!r}, as in most of its rows (not a number: "
+            f"{_rows(positions, series.to_numpy()[positions])}; rows counted from 1 "
+            "after the header); fix those cells, or pass --non-numeric-as-missing "
+            "to read them as missing",
+            source,
+        )
+    return frame
+
+
+def _check_finite(values, role: str, source: str, only=None) -> None:
+    """Rejects inf and numbers beyond float32 in a column or a frame of them
+    (its columns ``only``, if given)."""
+    frame = values.to_frame() if isinstance(values, pd.Series) else values
+    block = frame.to_numpy(dtype="float64", na_value=np.nan)
+    names = frame.columns
+    if only is not None:
+        picked = names.get_indexer(only)
+        block, names = block[:, picked], names[picked]
+    bad = np.isinf(block) | (np.abs(np.nan_to_num(block)) > _FLOAT32_MAX)
+    if bad.any():
+        column = int(np.flatnonzero(bad.any(axis=0))[0])
+        positions = np.flatnonzero(bad[:, column])
+        raise invalid_argument(
+            _OWNER,
+            "data",
+            f"finite numbers within float32's range ({role} "
+            f"{names[column]!r}: "
+            f"{_rows(positions, block[positions, column])}; rows counted from 1 "
+            "after the header)",
+            source,
+        )
 
 
 def _check_column(series: pd.Series, role: str, source: str) -> None:
@@ -112,6 +221,7 @@ def load_table(
     task: str | None = None,
     drop=(),
     name: str | None = None,
+    non_numeric: str = "error",
 ) -> Table:
     """Reads and checks a table for tuning; raises ValueError naming any problem.
 
@@ -119,9 +229,12 @@ def load_table(
     names the problem: a missing file, an empty file, an unknown target or
     ``drop`` column, a column that is empty (only missing values) or constant,
     a text column with a different value in every row (an identifier), a
-    non-numeric target for regression. Rows whose target is missing are left
-    out (counted in ``dropped_rows``). Boolean and numeric columns are
-    numbers; every other column is a category.
+    non-numeric target for regression, repeated column names, infinite numbers
+    (or numbers too large for float32), a binary file, and a mostly numeric
+    column with a few cells that are not numbers (never silently read as a
+    category). Rows whose target is missing are left out (counted in
+    ``dropped_rows``). Boolean and numeric columns are numbers; every other
+    column is a category.
 
     Args:
         data: a path to a CSV file, or a pandas DataFrame.
@@ -131,6 +244,10 @@ def load_table(
         drop: columns to leave out. Defaults to `()`.
         name: a name for reports. Defaults to `None` (the file name, or
             `"data"` for a DataFrame).
+        non_numeric: what a mostly numeric column's few non-numeric cells
+            are: `"error"` (a ValueError naming the column and the first bad
+            rows) or `"missing"` (read as missing values). Defaults to
+            `"error"`.
 
     Returns:
         A :class:`Table`.
@@ -152,7 +269,9 @@ def load_table(
     name = name or os.path.basename(source)
     if task is not None:
         check_choice(task, "task", _OWNER, TASKS)
+    check_choice(non_numeric, "non_numeric", _OWNER, NON_NUMERIC)
     columns = [str(c) for c in frame.columns]
+    _check_names(columns, source)
     frame.columns = columns
     if target is None:
         target = columns[-1]
@@ -174,8 +293,11 @@ def load_table(
             )
     if target in drop:
         raise invalid_argument(_OWNER, "drop", "columns other than the target", target)
+    frame = _numbers(frame, non_numeric, source)
     target_column = frame[target]
     _check_column(target_column, "target", source)
+    if pd.api.types.is_numeric_dtype(target_column):
+        _check_finite(target_column, "target", source)
     keep = target_column.notna().to_numpy()
     features = frame.drop(columns=[target, *drop])[keep].reset_index(drop=True)
     target_column = target_column[keep].reset_index(drop=True)
@@ -183,26 +305,7 @@ def load_table(
         raise invalid_argument(
             _OWNER, "data", "at least one feature column besides the target", source
         )
-    numeric, categorical = [], []
-    for column in features.columns:
-        series = features[column]
-        _check_column(series, "column", source)
-        if pd.api.types.is_bool_dtype(series):
-            features[column] = series.astype("float32")
-            numeric.append(column)
-        elif pd.api.types.is_numeric_dtype(series):
-            numeric.append(column)
-        else:
-            values = series.dropna().astype(str)
-            if len(values) > 20 and values.nunique() == len(values):
-                raise invalid_argument(
-                    _OWNER,
-                    "data",
-                    f"no identifier column (text column {column!r} has a different "
-                    f"value in every row; leave it out with --drop {column})",
-                    source,
-                )
-            categorical.append(column)
+    numeric, categorical = _types(frame, features, source)
     detected = task is None
     if detected:
         task = detect_task(target_column)
@@ -239,6 +342,57 @@ def load_table(
         categorical_columns=categorical,
         dropped_rows=int((~keep).sum()),
     )
+
+
+def _types(frame: pd.DataFrame, features: pd.DataFrame, source: str):
+    """Checks the feature columns; returns the numeric and the categorical ones.
+
+    The numeric columns are checked as one array: a table of thousands of
+    columns is checked in a blink, not column by column.
+    """
+    dtypes = features.dtypes
+    numeric = [c for c in features.columns if pd.api.types.is_numeric_dtype(dtypes[c])]
+    empty, constant = {}, {}
+    if numeric:
+        # select_dtypes, not features[numeric]: picking thousands of columns
+        # by name is slow in pandas.
+        block = _numeric(features).to_numpy(dtype="float64", na_value=np.nan)
+        missing = np.isnan(block)
+        empty = dict(zip(numeric, missing.all(axis=0)))
+        with np.errstate(invalid="ignore"):
+            low, high = (
+                np.nanmin(np.where(missing, np.inf, block), axis=0),
+                np.nanmax(np.where(missing, -np.inf, block), axis=0),
+            )
+        constant = dict(zip(numeric, (low == high) & ~missing.any(axis=0)))
+    categorical = []
+    for column in features.columns:
+        if column in empty:
+            if empty[column] or constant[column]:
+                _check_column(features[column], "column", source)
+            continue
+        series = features[column]
+        _check_column(series, "column", source)
+        values = series.dropna().astype(str)
+        if len(values) > 20 and values.nunique() == len(values):
+            raise invalid_argument(
+                _OWNER,
+                "data",
+                f"no identifier column (text column {column!r} has a different "
+                f"value in every row; leave it out with --drop {column})",
+                source,
+            )
+        categorical.append(column)
+    if numeric:
+        _check_finite(_numeric(frame), "column", source, only=numeric)
+        bools = [c for c in numeric if pd.api.types.is_bool_dtype(dtypes[c])]
+        if bools:
+            features[bools] = features[bools].astype("float32")
+    return numeric, categorical
+
+
+def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.select_dtypes(include=["number", "bool"])
 
 
 def _mixed(series: pd.Series) -> bool:

@@ -102,3 +102,24 @@ def test_preprocessing_is_fitted_on_the_training_rows_only(sales_csv):
     assert x.shape[1] == xv.shape[1] == hypermodel.width
     np.testing.assert_allclose(y.mean(), 0.0, atol=1e-5)
     assert abs(float(yv.mean())) > 1e-3  # the validation rows were not used
+
+
+def test_stray_text_in_a_numeric_column_is_an_error_or_missing():
+    frame = pd.DataFrame({"x": ["1.5", "2", "oops", "4", "5"], "y": [0, 1, 0, 1, 0]})
+    with pytest.raises(ValueError, match=r"numbers in column 'x'.*row 3 \('oops'\)"):
+        data.load_table(frame, "y")
+    table = data.load_table(frame, "y", non_numeric="missing")
+    assert table.numeric_columns == ["x"] and table.categorical_columns == []
+    np.testing.assert_array_equal(table.features["x"].isna(), [0, 0, 1, 0, 0])
+    # A text column with a few numbers stays a category.
+    words = pd.DataFrame({"c": ["a", "b", "3", "a", "b"], "y": [0, 1, 0, 1, 0]})
+    assert data.load_table(words, "y").categorical_columns == ["c"]
+
+
+def test_repeated_names_and_infinities_are_errors():
+    frame = pd.DataFrame([[1.0, 2.0, 0], [3.0, 4.0, 1]], columns=["a", "a", "y"])
+    with pytest.raises(ValueError, match="distinct column names"):
+        data.load_table(frame, "y")
+    frame = pd.DataFrame({"a": [1.0, np.inf, 2.0], "y": [0, 1, 0]})
+    with pytest.raises(ValueError, match=r"column 'a': row 2 \(inf\)"):
+        data.load_table(frame, "y")

@@ -108,7 +108,7 @@ BAD_INPUTS = {
 def test_bad_input_is_one_line_and_writes_nothing(case, tmp_path, capsys):
     make_args, message = BAD_INPUTS[case]
     out = tmp_path / "run"
-    assert main(["tune", *make_args(tmp_path), "--out", str(out)]) == 1
+    assert main(["tune", *make_args(tmp_path), "--out", str(out)]) == 2
     lines = _error_lines(capsys.readouterr().err)
     assert len(lines) == 1, lines
     assert lines[0].startswith("kreg tune: error: Invalid value for argument")
@@ -126,7 +126,7 @@ def test_out_folder_with_other_files_is_refused(tmp_path, sales_csv, capsys):
 
 
 def test_report_on_a_folder_that_is_no_run(tmp_path, capsys):
-    assert main(["report", str(tmp_path)]) == 1
+    assert main(["report", str(tmp_path)]) == 2
     assert "expected a kreg run folder" in capsys.readouterr().err
 
 
@@ -138,7 +138,7 @@ def test_bad_input_in_a_subprocess(tmp_path):
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         timeout=120,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     errors = [e for e in result.stderr.splitlines() if e.startswith("kreg tune:")]
     assert errors == [
         "kreg tune: error: Invalid value for argument `data` of kreg tune: expected "
