@@ -72,7 +72,7 @@ def test_a_command_that_loads_tensorflow_prints_no_log_line(tmp_path):
         env=_env(),
         timeout=120,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2  # bad input
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, lines
     assert lines[0].startswith("kreg report: error:")
