@@ -13,6 +13,7 @@ __all__ = [
     "SparsityReport",
     "callbacks",
     "layers",
+    "members",
     "metrics",
     "ops",
     "optimizers",
@@ -30,6 +31,7 @@ __all__ = [
 _SUBPACKAGES = (
     "callbacks",
     "layers",
+    "members",
     "metrics",
     "ops",
     "optimizers",

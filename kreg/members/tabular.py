@@ -1,0 +1,88 @@
+"""kreg's default tabular model, stacked: many members in one MemberModel."""
+
+import keras
+
+from kreg._validation import check_choice, check_int, invalid_argument
+from kreg.layers.stacked_dense import StackedDense
+from kreg.layers.stacked_dropout import StackedDropout
+from kreg.members.losses import TASKS
+from kreg.members.model import MemberModel
+from kreg.members.strengths import stack_regularizer
+from kreg.optimizers import Proximal
+
+_ACTIVATIONS = {"regression": "linear", "binary": "sigmoid", "multiclass": "softmax"}
+
+
+def stacked_tabular_model(
+    regularizer,
+    dropout_rate=0.0,
+    *,
+    members: int,
+    n_features: int,
+    n_outputs: int = 1,
+    task: str = "regression",
+    units: int = 32,
+    learning_rate: float = 1e-2,
+) -> MemberModel:
+    """``members`` copies of ``kreg.tuning.tabular_model``, trained side by side.
+
+    Member ``m`` is the model ``tabular_model(regularizer_m, dropout_rate[m],
+    ...)`` would build, ``output = linear(x) + head(dropout(relu(hidden(x))))``
+    (or the GLM ``linear(x)`` with ``units=0``), with the same layer names,
+    losses and optimizer (``kreg.optimizers.Proximal`` around Adam). Give the
+    regularizer one strength per member (``kreg.regularizers.L1([...])``) to
+    train a path of strengths at once, and ``kreg.members.fold_roles`` as
+    ``sample_weight`` to train folds at once. ``kreg.members.split_members``
+    turns each member back into an ordinary ``tabular_model``.
+
+    Args:
+        regularizer: penalty of the input kernels, with one strength per
+            member or one for all; or `None`.
+        dropout_rate: after the hidden layer: one rate, or a list with one
+            rate per member. Defaults to `0.0`.
+        members: the number of members, at least 1.
+        n_features: number of input features.
+        n_outputs: outputs (classes for `"multiclass"`). Defaults to `1`.
+        task: `"regression"`, `"binary"` or `"multiclass"`. Defaults to
+            `"regression"`.
+        units: hidden units; `0` for the GLM. Defaults to `32`.
+        learning_rate: Adam's learning rate inside ``Proximal``. Defaults to
+            `1e-2`.
+
+    Example:
+
+    >>> reg = kreg.regularizers.L1([0.1, 0.01, 0.001])
+    >>> model = kreg.members.stacked_tabular_model(reg, members=3, n_features=4)
+    >>> model.output_shape
+    (None, 3, 1)
+    """
+    owner = "stacked_tabular_model"
+    members = check_int(members, "members", owner, low=1)
+    n_features = check_int(n_features, "n_features", owner, low=1)
+    n_outputs = check_int(n_outputs, "n_outputs", owner, low=1)
+    units = check_int(units, "units", owner, low=0)
+    task = check_choice(task, "task", owner, TASKS)
+    if task == "binary" and n_outputs != 1:
+        raise invalid_argument(owner, "n_outputs", "1 for task='binary'", n_outputs)
+    count = getattr(regularizer, "members", None)
+    if count is not None and count != members:
+        raise invalid_argument(
+            owner, "regularizer", f"one strength or {members} strengths", regularizer
+        )
+    # A copy with per-member strengths, so group penalties group per member.
+    regularizer = stack_regularizer(regularizer, members)
+    inputs = keras.Input((n_features,))
+    logits = StackedDense(
+        n_outputs, members, kernel_regularizer=regularizer, name="linear"
+    )(inputs)
+    if units:
+        hidden = StackedDense(
+            units, members, "relu", kernel_regularizer=regularizer, name="hidden"
+        )(inputs)
+        hidden = StackedDropout(dropout_rate, members, name="dropout")(hidden)
+        head = StackedDense(n_outputs, members, name="head")(hidden)
+        logits = keras.layers.Add()([logits, head])
+    outputs = keras.layers.Activation(_ACTIVATIONS[task])(logits)
+    model = MemberModel(inputs, outputs, task=task)
+    model.compile(optimizer=Proximal(keras.optimizers.Adam(learning_rate)))
+    return model
