@@ -36,6 +36,8 @@ class Table:
         numeric_columns: feature columns taken as numbers.
         categorical_columns: feature columns taken as categories.
         dropped_rows: rows left out because their target was missing.
+        constant_columns: feature columns left out because they hold a
+            single value (they carry nothing to learn from).
     """
 
     name: str
@@ -49,6 +51,7 @@ class Table:
     numeric_columns: list[str]
     categorical_columns: list[str]
     dropped_rows: int
+    constant_columns: list[str] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.features)
@@ -227,14 +230,15 @@ def load_table(
 
     Every check runs before any training, and each error is one line that
     names the problem: a missing file, an empty file, an unknown target or
-    ``drop`` column, a column that is empty (only missing values) or constant,
-    a text column with a different value in every row (an identifier), a
+    ``drop`` column, a column that is empty (only missing values), a constant
+    target, a text column with a different value in every row (an identifier), a
     non-numeric target for regression, repeated column names, infinite numbers
     (or numbers too large for float32), a binary file, and a mostly numeric
     column with a few cells that are not numbers (never silently read as a
     category). Rows whose target is missing are left out (counted in
-    ``dropped_rows``). Boolean and numeric columns are numbers; every other
-    column is a category.
+    ``dropped_rows``); feature columns with a single value are left out
+    (listed in ``constant_columns``). Boolean and numeric columns are numbers;
+    every other column is a category.
 
     Args:
         data: a path to a CSV file, or a pandas DataFrame.
@@ -305,6 +309,18 @@ def load_table(
         raise invalid_argument(
             _OWNER, "data", "at least one feature column besides the target", source
         )
+    constant = _constant(features)
+    if constant:
+        # Nothing to learn from a single value: left out, with a note in the run.
+        features = features.drop(columns=constant)
+        if features.shape[1] == 0:
+            raise invalid_argument(
+                _OWNER,
+                "data",
+                "at least one feature column that is not constant (constant: "
+                f"{_listed(constant)})",
+                source,
+            )
     numeric, categorical = _types(frame, features, source)
     detected = task is None
     if detected:
@@ -341,6 +357,7 @@ def load_table(
         numeric_columns=numeric,
         categorical_columns=categorical,
         dropped_rows=int((~keep).sum()),
+        constant_columns=constant,
     )
 
 
@@ -389,6 +406,14 @@ def _types(frame: pd.DataFrame, features: pd.DataFrame, source: str):
         if bools:
             features[bools] = features[bools].astype("float32")
     return numeric, categorical
+
+
+def _constant(features: pd.DataFrame) -> list[str]:
+    """Feature columns holding one value in every row (missing counts as a
+    value; a column of only missing values is an error, not constant)."""
+    counts = features.nunique(dropna=False)
+    filled = features.notna().any()
+    return [c for c in features.columns if counts[c] <= 1 and filled[c]]
 
 
 def _numeric(frame: pd.DataFrame) -> pd.DataFrame:

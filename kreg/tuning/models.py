@@ -2,13 +2,12 @@
 
 import keras
 
-from kreg._validation import check_choice, check_int, invalid_argument
+from kreg._validation import check_int, invalid_argument
 from kreg.metrics import DataLoss
 from kreg.optimizers import Proximal
 from kreg.tuning import search_space
 from kreg.tuning.hypermodel import HyperModel
-
-TASKS = ("regression", "binary", "multiclass")
+from kreg.tuning.tasks import model_task
 
 
 def tabular_model(
@@ -37,7 +36,9 @@ def tabular_model(
         n_outputs: outputs (classes for `"multiclass"`). Defaults to `1`.
         task: `"regression"` (mse), `"binary"` (sigmoid, binary
             cross-entropy) or `"multiclass"` (softmax, sparse categorical
-            cross-entropy). Defaults to `"regression"`.
+            cross-entropy); `"classification"` (the CLI's word) is
+            `"binary"` with one output and `"multiclass"` with more.
+            Defaults to `"regression"`.
         units: hidden units; `0` leaves the linear part alone (a penalized
             GLM: linear, logistic or multinomial regression). Defaults to
             `32`.
@@ -58,7 +59,7 @@ def tabular_model(
     n_features = check_int(n_features, "n_features", owner, low=1)
     n_outputs = check_int(n_outputs, "n_outputs", owner, low=1)
     units = check_int(units, "units", owner, low=0)
-    task = check_choice(task, "task", owner, TASKS)
+    task = model_task(task, n_outputs, owner)
     if task == "binary" and n_outputs != 1:
         raise invalid_argument(owner, "n_outputs", "1 for task='binary'", n_outputs)
     inputs = keras.Input((n_features,))
@@ -114,7 +115,7 @@ def tabular_hypermodel(
     """
     owner = "tabular_hypermodel"
     n_features = check_int(n_features, "n_features", owner, low=1)
-    task = check_choice(task, "task", owner, TASKS)
+    task = model_task(task, check_int(n_outputs, "n_outputs", owner, low=1), owner)
 
     def build(regularizer, dropout_rate):
         return tabular_model(

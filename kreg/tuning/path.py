@@ -17,6 +17,7 @@ from kreg.metrics import DataLoss
 from kreg.ops.penalties import group_axes
 from kreg.penalty import penalty
 from kreg.tuning import cross_validation, selection
+from kreg.tuning.checkpoint import PathCheckpoint
 
 _KINDS = {
     "l1": regularizers.L1,
@@ -266,6 +267,7 @@ def regularization_path(
     sparsity_tol: float = 0.0,
     keep_weights: bool = True,
     seed: int = 0,
+    checkpoint=None,
     verbose=0,
 ) -> RegularizationPath:
     """Fits a model along a geometric grid of strengths.
@@ -385,6 +387,12 @@ def regularization_path(
             to `"auto"`.
         sparsity_tol: weights with ``|w| <= sparsity_tol`` count as zero.
             Defaults to `0.0`.
+        checkpoint: a folder (or a ``kreg.tuning.checkpoint.PathCheckpoint``)
+            where each fitted strength of each fit (fold, final fit) is saved
+            at once, with its weights and optimizer state; a later call with
+            the same data, grid and folder skips what is saved there and
+            goes on from the last saved strength, so an interrupted path
+            loses at most one strength. Defaults to `None`.
         keep_weights: keep each strength's weights (for
             :meth:`RegularizationPath.best_model`). Defaults to `True`.
         seed: seed of the split and the initialization. Defaults to `0`.
@@ -600,19 +608,56 @@ def regularization_path(
         for variable, value in zip(model.optimizer.variables, initial_state):
             variable.assign(value)
 
-    def run(steps, x_fit, y_fit, x_check, y_check, budget=None, from_start=False):
+    def run(
+        steps, x_fit, y_fit, x_check, y_check, budget=None, from_start=False, key=None
+    ):
         """One path over ``steps``: early stopping on ``(x_check, y_check)``,
         or ``budget[i]`` epochs at the i-th strength (no validation data).
         ``from_start``: start at the initial weights (at the null model when
-        going down warm). Returns the rows and kept weights, in fit order."""
+        going down warm). ``key`` names the fit in ``checkpoint``. Returns
+        the rows and kept weights, in fit order."""
         nonlocal model, reg, penalized
         rows, kept = [], []
         if from_start:
             reset()
             if from_null:
                 _null_lambda_max(model, reg, penalized, x_fit, y_fit, batch_size)
+        saved = checkpoint.done(key) if checkpoint and key else []
+        saved = saved[: len(steps)]
+        if saved:
+            # Resume: the saved strengths as they were, then on from the last
+            # one's weights and optimizer state.
+            for entry in saved:
+                rows.append(tuple(entry["row"]))
+                if keep_weights:
+                    kept.append(entry["weights"])
+            steps = list(steps)[len(rows) :]
+            budget = None if budget is None else list(budget)[len(rows) :]
+            if not steps:
+                return rows, kept
+            if warm_start:
+                model.set_weights(saved[-1]["weights"])
+                for variable, value in zip(
+                    model.optimizer.variables, saved[-1]["optimizer"]
+                ):
+                    variable.assign(value)
+                reg.strength = float(saved[-1]["row"][0])
+        first_new = len(rows)
 
-        def record(strength, used, seconds, stronger=()):
+        def save_new():
+            for index in range(first_new + save_new.count, len(rows)):
+                checkpoint.save(
+                    key,
+                    index,
+                    rows[index],
+                    model.get_weights(),
+                    [np.array(v) for v in model.optimizer.variables],
+                )
+                save_new.count += 1
+
+        save_new.count = 0
+
+        def record_fit(strength, used, seconds, stronger=()):
             """Records the fit at ``strength``; returns True when it also filled
             in the ``stronger`` ones (a warm path upwards that reached 0)."""
             train_loss = float(np.mean(_per_sample_loss(model, x_fit, y_fit)))
@@ -653,6 +698,12 @@ def regularization_path(
                 if keep_weights:
                     kept.append(kept[-1])
             return True
+
+        def record(*args):
+            filled = record_fit(*args)
+            if checkpoint and key:
+                save_new()  # at once: a kill loses at most the next strength
+            return filled
 
         def validate(model):
             if converge:
@@ -711,7 +762,7 @@ def regularization_path(
             fit_steps(steps, budget)
         else:
             for i, strength in enumerate(steps):
-                if i > 0 or from_start:
+                if i > 0 or from_start or saved:
                     model, reg, penalized = fresh_model()
                 fit_steps([strength], None if budget is None else [budget[i]])
         return rows, kept
@@ -752,9 +803,18 @@ def regularization_path(
         )
     order = grid if direction == "decreasing" else grid[::-1]
     setup_seconds = time.perf_counter() - started
+    if checkpoint is not None:
+        if not isinstance(checkpoint, PathCheckpoint):
+            checkpoint = PathCheckpoint(checkpoint)
+        # What the saved strengths depend on beyond the grid and the rows.
+        checkpoint.start(
+            order,
+            n,
+            repr((direction, stopping, epochs, patience, batch_size, seed, cv)),
+        )
 
     if cv is None:
-        rows, kept = run(order, x_train, y_train, x_val, y_val)
+        rows, kept = run(order, x_train, y_train, x_val, y_val, key="fit")
         folds = None
     else:
         # cv.glmnet: the path on each fold's training rows, scored on its
@@ -771,8 +831,9 @@ def regularization_path(
                 cross_validation.take(x, v),
                 y[v],
                 from_start=True,
+                key=f"fold_{fold}",
             )[0]
-            for t, v in splits
+            for fold, (t, v) in enumerate(splits)
         ]
         budget = [
             _median_phases([fold[i][9] for fold in fold_rows])
@@ -786,6 +847,7 @@ def regularization_path(
             None,
             budget=None if converge else budget,
             from_start=True,
+            key="final",
         )
         folds = np.array([[r[2] for r in f] for f in fold_rows])
         fold_seconds = np.array([[r[8] for r in f] for f in fold_rows]).sum(axis=0)

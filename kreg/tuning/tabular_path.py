@@ -2,19 +2,22 @@
 
 import dataclasses
 import numbers
+import os
 
 import keras
 import numpy as np
 
 from kreg import regularizers
-from kreg._validation import check_choice, invalid_argument
+from kreg._validation import invalid_argument
 from kreg.tuning import cross_validation, selection
-from kreg.tuning.models import TASKS, tabular_model
+from kreg.tuning.checkpoint import PathCheckpoint
+from kreg.tuning.models import tabular_model
 from kreg.tuning.path import (
     RegularizationPath,
     _check_regularizer,
     regularization_path,
 )
+from kreg.tuning.tasks import resolve_task
 
 # Arguments tabular_path sets itself.
 _OWN = ("validation_data", "validation_split", "loss", "optimizer", "cv")
@@ -100,11 +103,13 @@ def tabular_path(
     x,
     y,
     *,
-    task: str = "regression",
-    n_outputs: int = 1,
+    task: str | None = None,
+    n_outputs: int | None = None,
     candidates=None,
     cv=5,
     seed: int = 0,
+    checkpoint=None,
+    on_strength=None,
     **path_arguments,
 ) -> TabularPath:
     """kreg's default choice of regularization for tabular data.
@@ -131,10 +136,15 @@ def tabular_path(
     Args:
         x: inputs, standardized (one row per sample).
         y: targets: standardized values (`"regression"`), 0/1
-            (`"binary"`) or class indices (`"multiclass"`).
-        task: `"regression"`, `"binary"` or `"multiclass"`. Defaults to
-            `"regression"`.
-        n_outputs: outputs (classes for `"multiclass"`). Defaults to `1`.
+            (`"binary"`) or class indices 0..k-1 (`"multiclass"`).
+        task: `"regression"`, `"binary"`, `"multiclass"` or
+            `"classification"` (binary for labels 0/1, else multiclass).
+            Defaults to `None`: read from ``y`` as ``kreg tune`` does (whole
+            numbers with at most 20 values are class labels, anything else
+            a regression).
+        n_outputs: outputs (classes for `"multiclass"`). Defaults to `None`:
+            read from ``y`` (the largest label + 1, or the columns of a
+            regression target). A mismatch with ``y`` is one ``ValueError``.
         candidates: ``(units, regularizer)`` pairs; ``regularizer`` as in
             :func:`regularization_path` (a name or a kreg regularizer used as
             template). Defaults to `None`: :func:`default_candidates`, the
@@ -143,6 +153,14 @@ def tabular_path(
         cv: folds (an integer >= 2 or a scikit-learn splitter). Defaults to
             `5`.
         seed: seed of the folds and the initializations. Defaults to `0`.
+        checkpoint: a folder where every fitted strength of every path is
+            saved at once (see :func:`regularization_path`); called again
+            with the same arguments and folder, it fits only what is not
+            saved there, so a killed run loses at most one strength.
+            Defaults to `None`.
+        on_strength: with ``checkpoint``, called as ``on_strength(candidate,
+            fit, index)`` after each strength is saved (``fit`` is
+            ``"fold_<k>"`` or ``"final"``), for progress. Defaults to `None`.
         **path_arguments: more arguments of :func:`regularization_path`
             (``n_strengths``, ``epochs``, ``patience``, ...).
 
@@ -160,7 +178,6 @@ def tabular_path(
     (2, (None, 1))
     """
     owner = "tabular_path"
-    task = check_choice(task, "task", owner, TASKS)
     if candidates is None:
         candidates = default_candidates()
     if (
@@ -191,13 +208,29 @@ def tabular_path(
             )
     cv = cross_validation.check_cv(cv, owner)
     x, y, _ = cross_validation.check_data(x, y, owner)
+    # Before any training: class labels 0..9 for one output would otherwise
+    # fail deep inside TensorFlow, and a missing task fit a regression.
+    task, n_outputs, y = resolve_task(y, task, n_outputs, owner)
     n_features = int(np.shape(x)[-1])
     candidates = [(int(units), regularizer) for units, regularizer in candidates]
     for _, regularizer in candidates:  # a bad one fails before any training
         _check_regularizer(regularizer, owner)
 
+    if checkpoint is not None:
+        checkpoint = os.fspath(checkpoint)
     paths = []
-    for units, regularizer in candidates:
+    for number, (units, regularizer) in enumerate(candidates):
+        store = None
+        if checkpoint is not None:
+            listener = None
+            if on_strength is not None:
+
+                def listener(key, index, row, number=number):
+                    on_strength(number, key, index)
+
+            store = PathCheckpoint(
+                os.path.join(checkpoint, f"candidate_{number}"), listener
+            )
 
         def build(reg, units=units):
             return tabular_model(
@@ -210,7 +243,14 @@ def tabular_path(
 
         paths.append(
             regularization_path(
-                build, x, y, regularizer=regularizer, cv=cv, seed=seed, **path_arguments
+                build,
+                x,
+                y,
+                regularizer=regularizer,
+                cv=cv,
+                seed=seed,
+                checkpoint=store,
+                **path_arguments,
             )
         )
     minima = [path.best("min") for path in paths]
