@@ -11,8 +11,11 @@ from kreg.cli import store
 from kreg.cli.sparsity import layer_sparsity
 
 
-def held_out_scores(table, model, x_test, test, scale) -> dict:
-    """Test scores: log loss and accuracy, or RMSE and R² in the target's units."""
+def held_out_scores(table, model, x_test, test, scale) -> dict | None:
+    """Test scores: log loss and accuracy, or RMSE and R² in the target's
+    units; None when no row is held out."""
+    if len(test) == 0:
+        return None
     # A direct call, not predict(): no tf.function retraced per new model.
     prediction = np.asarray(model(x_test, training=False))
     y = table.y[test]
@@ -47,7 +50,8 @@ def export(model, scale):
 
 
 def refit(name, hypermodel, model, table, train, test, epochs, out):
-    """Fits on every training row for the CV epoch count; the test set watched."""
+    """Fits on every training row for the CV epoch count (the test rows, if
+    any, watched but never fitted on)."""
     fitted, scale, [(x, y), (x_test, y_test)] = hypermodel.prepare(
         np.arange(len(train)),
         test,
@@ -57,7 +61,7 @@ def refit(name, hypermodel, model, table, train, test, epochs, out):
     history = model.fit(
         x,
         y,
-        validation_data=(x_test, y_test),
+        validation_data=(x_test, y_test) if len(test) else None,
         epochs=max(int(epochs), 1),
         batch_size=32,
         verbose=0,

@@ -134,6 +134,8 @@ class TabularHyperModel(keras_tuner.HyperModel):
         return float(np.mean(y)), std if std > 0 else 1.0
 
     def _arrays(self, fitted, scale, features, y, rows):
+        if len(rows) == 0:  # no held-out rows
+            return np.zeros((0, self.width), "float32"), y[rows]
         x = fitted.transform(features.iloc[rows]).astype("float32")
         target = y[rows]
         if scale is not None:

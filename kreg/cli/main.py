@@ -19,7 +19,7 @@ import os
 import sys
 import traceback
 
-from kreg.cli.settings import RULES, TUNERS, Settings
+from kreg.cli.settings import RULES, SEARCHES, TUNERS, Settings
 
 _DESCRIPTION = """\
 Tune the regularization of a Keras network on a CSV table, with k-fold
@@ -27,15 +27,26 @@ cross-validation, and write a report that shows why the winner was chosen.
 """
 
 _TUNE_EPILOG = """\
+what it does by default:
+  Cross-validated λ paths (glmnet style, from dense to sparse) of several
+  model families: lasso and elastic-net GLMs, nets whose inputs switch off
+  (group lasso on inputs), wider and deeper nets. The family is chosen by the
+  one-standard-error rule across families (a net must beat the GLMs by more
+  than the noise of cross-validation), its strength by --rule. The chosen
+  model is then fitted on every row; CV scores are mean ± standard error over
+  the folds. No row is held out unless --test-size asks for it.
+
 examples:
   kreg tune                                 # the embedded breast cancer data
   kreg tune sales.csv --target churned      # your CSV, task detected
-  kreg tune houses.csv --target price --trials 30 --tuner bayesian
+  kreg tune sales.csv --target churned --test-size 0.2  # a held-out score too
+  kreg tune houses.csv --target price --search bayesian --trials 30
   kreg tune sales.csv --target churned --out runs/a   # again: resumes runs/a
 
 The output folder holds best_model.keras, preprocessor.joblib, trials.csv,
 report.json, report.md and plots/*.png. Run the same command on an existing
-folder to resume an interrupted run.
+folder to resume an interrupted run (even after kill -9: at most one
+strength of one path is fitted again).
 """
 
 
@@ -104,10 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     tune = commands.add_parser(
         "tune",
         help="tune a regularized network on a CSV file (or the embedded data)",
-        description="Search penalty kind, strength and dropout by k-fold "
-        "cross-validation, refit the best settings (min and 1se), compare them "
-        "with an unregularized network of the same shape on held-out rows, and "
-        "write a report.",
+        description="Fit cross-validated λ paths of GLMs and nets (or, with "
+        "--search, a KerasTuner search over penalty kind, strength and "
+        "dropout), choose by the one-standard-error rule, fit the choice on "
+        "every row, and write a report.",
         epilog=_TUNE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -146,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--trials",
         type=_int_at_least(1),
         metavar="N",
-        help=f"settings to try (default: {defaults.trials}; ignored by hyperband)",
+        help=f"strengths per λ path, or trials of a --search (default: "
+        f"{defaults.trials}; ignored by hyperband)",
     )
     tune.add_argument(
         "--epochs",
@@ -155,18 +167,25 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"most epochs per fit, with early stopping (default: {defaults.epochs})",
     )
     tune.add_argument(
+        "--search",
+        choices=SEARCHES,
+        help="path: kreg.tuning.tabular_path, cross-validated λ paths of GLMs "
+        "and nets, the family by the 1se rule (default); random, bayesian, "
+        "hyperband: a KerasTuner search over penalty kind, strength and "
+        "dropout of one net, each trial cross-validated",
+    )
+    tune.add_argument(
         "--tuner",
         choices=TUNERS,
-        help=f"KerasTuner oracle (default: {defaults.tuner})",
+        dest="search_tuner",
+        help="the same as --search with a KerasTuner oracle",
     )
     tune.add_argument(
         "--path",
-        action="store_true",
-        default=None,
-        help="kreg.tuning.tabular_path instead of a search: cross-validated λ "
-        "paths (--trials strengths each) of the linear model (lasso, elastic "
-        "nets) and of the net; the net only if it is better by more than one "
-        "standard error",
+        action="store_const",
+        const="path",
+        dest="search_path",
+        help="the same as --search path (the default)",
     )
     tune.add_argument(
         "--rule",
@@ -177,8 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--test-size",
         type=_test_size,
         metavar="FRACTION",
-        help=f"share of rows held out for the test score (default: "
-        f"{defaults.test_size})",
+        help="share of rows held out for a test score, fitted on by nothing "
+        "(default: none; cross-validation estimates the score and the final "
+        "model is fitted on every row)",
     )
     tune.add_argument(
         "--seed",
@@ -247,6 +267,7 @@ def _start_tensorflow(verbose: bool) -> None:
 def _settings(args) -> tuple[Settings, set[str]]:
     settings = Settings()
     given = set()
+    args.search = args.search or args.search_tuner or args.search_path
     for name in (
         "data",
         "target",
@@ -255,8 +276,7 @@ def _settings(args) -> tuple[Settings, set[str]]:
         "cv",
         "trials",
         "epochs",
-        "tuner",
-        "path",
+        "search",
         "rule",
         "test_size",
         "seed",
@@ -280,7 +300,7 @@ def _print_result(folder: str, report: dict) -> None:
     out = sys.stdout
     final = report["final"]
     if final is not None:
-        path = bool(report["settings"].get("path"))
+        path = Settings.from_dict(report["settings"]).path
         table = final_table(final, report["data"]["task"], path)
         out.write("\n" + text_table(table) + "\n")
     else:

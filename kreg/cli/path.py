@@ -1,15 +1,17 @@
-"""``kreg tune --path``: kreg's default for tables, cross-validated λ paths.
+"""``kreg tune`` (the default): kreg's cross-validated λ paths for tables.
 
-``kreg.tuning.tabular_path`` fits, for each of its default candidates (the
-linear model with the lasso and with two elastic nets, a 32-unit net with the
-lasso on its inputs), the λ path from λ_max (every input switched off) to
-λ_max / 1000 with warm starts, cross-validated on the training rows with
-``--cv`` folds (stratified for classification), as ``cv.glmnet``; the net is
-kept only where it beats the linear models by more than one standard error.
-The preprocessing is fitted on all the training rows (as glmnet standardizes
-before its folds). Each candidate's strength becomes one row of
-``trials.csv``. The min and 1se strengths of the chosen candidate are the
-path's final fit on all the training rows; those are the saved models.
+``kreg.tuning.tabular_path`` fits, for each of its default model families
+(the linear model with the lasso and elastic nets, nets whose inputs switch
+off, a wider net), the λ path with warm starts, cross-validated with
+``--cv`` folds (stratified for classification), as ``cv.glmnet``. The family
+is chosen by the one-standard-error rule across families: a wider model must
+beat a narrower one by more than the noise of cross-validation. Each fitted
+strength is saved in ``path/`` at once, so an interrupted run resumes with at
+most one strength fitted again. The preprocessing is fitted on all the rows
+given (as glmnet standardizes before its folds); each path's final fit uses
+every one of those rows too. Each strength becomes one row of
+``trials.csv``; the min and 1se strengths of the chosen family are the saved
+models.
 """
 
 import math
@@ -19,20 +21,27 @@ import joblib
 import numpy as np
 from sklearn.model_selection import KFold, PredefinedSplit, StratifiedKFold
 
-from kreg import regularizers, tuning
+from kreg import tuning
 from kreg.cli import store, trials
 from kreg.cli.evaluation import held_out_scores, save_model
+from kreg.cli.progress import PathProgress
+from kreg.cli.report import score_label
 from kreg.cli.search import PATIENCE, write_trials
-from kreg.cli.sparsity import layer_sparsity
+from kreg.cli.sparsity import layer_sparsity, selected_inputs
+from kreg.data import output_names
+from kreg.tuning.tabular_path import label
+
+#: Where the finished strengths of every path are kept.
+PATH_DIR = "path"
 
 
-def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
-    """Fits the paths; writes ``trials.csv``; returns the ``min``/``1se`` entries."""
+def run_path(out, settings, hypermodel, table, train, test, stream):
+    """Fits the paths; writes ``trials.csv``; returns the ``min``/``1se``
+    entries and a summary of the families."""
     fitted, scale, [(x, y), (x_test, _)] = hypermodel.prepare(
         np.arange(len(train)), test, features=table.features, y=table.y
     )
-    # The folds are fixed here, stratified on the class labels: the targets
-    # the net is fitted on are floats (binary cross-entropy), not labels.
+    # The folds are fixed here, stratified on the class labels.
     splitter = (
         StratifiedKFold(settings.cv, shuffle=True, random_state=settings.seed)
         if table.task == "classification"
@@ -42,10 +51,17 @@ def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
     for fold, (_, rows) in enumerate(splitter.split(x, table.y[train])):
         fold_of[rows] = fold
     candidates = tuning.default_candidates()
+    progress = PathProgress(
+        [label(c) for c in candidates],
+        settings.trials,
+        settings.cv,
+        "CV " + score_label(table.task),
+        stream,
+    )
     progress.note(
         f"fitting {len(candidates)} cross-validated λ paths of {settings.trials} "
-        f"strengths ({settings.cv} folds + a final fit each): "
-        + ", ".join(_label(*c) for c in candidates)
+        f"strengths ({settings.cv} folds + a fit on all {len(train)} rows each): "
+        + ", ".join(label(c) for c in candidates)
     )
     found = tuning.tabular_path(
         x,
@@ -57,18 +73,22 @@ def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
         epochs=settings.epochs,
         patience=PATIENCE,
         seed=settings.seed,
+        checkpoint=os.path.join(out, PATH_DIR),
+        on_strength=progress.strength_done,
+        on_path=progress.path_done,
     )
-    records = []
-    for number, ((units, regularizer), path) in enumerate(
-        zip(found.candidates, found.paths)
-    ):
-        kind, ratio = _kind(regularizer)
+    progress.chosen(found)
+    records, chosen_records = [], []
+    for number, (candidate, path) in enumerate(zip(found.candidates, found.paths)):
+        kind, ratio = _kind(candidate[1])
         for index, strength in enumerate(path.strengths):
             values = {
                 "regularizer_on": True,
                 "regularizer_kind": kind,
                 "regularizer_strength": float(strength),
-                "dropout_rate": 0.0,
+                "dropout_rate": float(candidate[2].get("dropout", 0.0))
+                if len(candidate) == 3
+                else 0.0,
             }
             if ratio is not None:
                 values["regularizer_l1_ratio"] = ratio
@@ -80,18 +100,19 @@ def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
                 "level": math.log(float(strength)),
                 "fold_scores": [float(s) for s in path.fold_val_data_loss[:, index]],
             }
-            trial_id = f"{_label(units, regularizer)}-{index:02d}"
-            record = trials.make_record(trial_id, values, result)
+            record = trials.make_record(
+                f"{label(candidate)}-{index:02d}", values, result
+            )
             records.append(record)
-            progress.trial_done(record)
-        if number == found.chosen:
-            chosen_records = records[-len(path.strengths) :]
+            if number == found.chosen:
+                chosen_records.append(record)
     write_trials(out, records)
     found.path.plot(
         os.path.join(out, store.PLOTS_DIR, "path.png"),
-        title=f"λ path of {_label(*found.candidates[found.chosen])} (chosen)",
+        title=f"λ path of {found.label} (chosen)",
     )
     joblib.dump(fitted, os.path.join(out, "preprocessor.joblib"))
+    names = output_names(fitted)
     models = {}
     for rule in ("min", "1se"):
         index = found.best(rule)
@@ -101,37 +122,64 @@ def run_path(out, settings, hypermodel, table, train, test, progress) -> dict:
             continue
         model = found.best_model(rule)
         sparsity = layer_sparsity(model)
+        selected = selected_inputs(model, names)
         models[rule] = {
             "rule": rule,
             "trial_id": record["trial_id"],
-            "settings": record["settings"],
+            "family": found.label,
+            "settings": f"{found.label}, {record['settings']}",
             "regularizer": record["regularizer"],
             "strength": float(found.path.strengths[index]),
-            "dropout": 0.0,
+            "dropout": record["dropout"],
             "units": found.units,
             "cv_score": record["score"],
             "cv_se": record["score_se"],
             "cv_accuracy": None,
             "cv_accuracy_se": None,
             "epochs": int(found.path.epochs[index]),
+            "fitted_rows": int(len(train)),
             "test": held_out_scores(table, model, x_test, test, scale),
             "sparsity": sparsity,
-            "active_inputs": sparsity[0]["inputs"] - sparsity[0]["inputs_off"],
+            "active_inputs": len(selected),
+            "selected_inputs": selected,
             "model": f"model_{rule}.keras",
         }
         save_model(model, scale, os.path.join(out, f"model_{rule}.keras"))
-    return models
+    summary = {
+        "families": [
+            _family(number, candidate, path, number == found.chosen)
+            for number, (candidate, path) in enumerate(
+                zip(found.candidates, found.paths)
+            )
+        ],
+        "chosen_family": found.label,
+    }
+    return models, summary
+
+
+def _family(number, candidate, path, chosen) -> dict:
+    index = path.best("min")
+    return {
+        "family": label(candidate),
+        "units": candidate[0],
+        "stopping": path.stopping,
+        "direction": path.direction,
+        "strengths": len(path.strengths),
+        "min_strength": float(path.strengths[index]),
+        "cv_score": float(path.val_data_loss[index]),
+        "cv_se": float(path.val_standard_error[index]),
+        "active_inputs": int(path.active_inputs[index]),
+        "inputs": int(path.n_inputs),
+        "seconds": float(np.sum(path.seconds)),
+        "chosen": bool(chosen),
+    }
 
 
 def _kind(regularizer) -> tuple[str, float | None]:
+    from kreg import regularizers
+
     if isinstance(regularizer, str):
         return regularizer, None
     if isinstance(regularizer, regularizers.ElasticNet):
         return "elastic_net", float(regularizer.l1_ratio)
     return type(regularizer).__name__, None
-
-
-def _label(units, regularizer) -> str:
-    kind, ratio = _kind(regularizer)
-    model = "linear" if units == 0 else f"net{units}"
-    return f"{model}-{kind}" + (f"-{ratio:g}" if ratio is not None else "")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from kreg._validation import invalid_argument
 from kreg.cli import plots, store, trials
+from kreg.cli.settings import Settings
 
 _LABELS = {"classification": "log loss", "regression": "MSE (standardized target)"}
 _MODEL_NAMES = {
@@ -36,60 +37,70 @@ def final_table(final: dict, task: str, path: bool = False) -> list[list[str]]:
     """Rows of the final table: model, settings, CV score ± se, test scores.
 
     With ``path`` the min and 1se scores are those of the cross-validated
-    path at the chosen strength.
+    path at the chosen strength. CV columns are estimates (mean ± standard
+    error over the folds); test columns, only when rows were held out, are
+    scores on rows no model was fitted on.
     """
     label = score_label(task)
     cv = "CV (λ path)" if path else "CV"
+    held_out = any(entry.get("test") is not None for entry in final["models"].values())
     if task == "classification":
-        header = [
-            "model",
-            "settings",
-            f"{cv} {label} ± se",
-            "CV accuracy",
-            f"test {label}",
-            "test accuracy",
-            "epochs",
-        ]
+        header = ["model", "settings", f"{cv} {label} mean ± se"]
+        if not path:
+            header.append("CV accuracy")
+        if held_out:
+            header += [f"test {label}", "test accuracy"]
     else:
-        header = [
-            "model",
-            "settings",
-            f"{cv} {label} ± se",
-            "test RMSE",
-            "test R²",
-            "epochs",
-        ]
+        header = ["model", "settings", f"{cv} {label} mean ± se"]
+        if held_out:
+            header += ["test RMSE", "test R²"]
+    header.append("epochs")
     rows = [header]
     for key in ("min", "1se", "unregularized"):
         entry = final["models"].get(key)
         if entry is None:
             continue
         cv = f"{_fmt(entry['cv_score'])} ± {_fmt(entry['cv_se'])}"
-        test = entry["test"]
+        test = entry.get("test") or {}
+        row = [_MODEL_NAMES[key], entry["settings"], cv]
         if task == "classification":
-            accuracy = entry.get("cv_accuracy")
-            rows.append(
-                [
-                    _MODEL_NAMES[key],
-                    entry["settings"],
-                    cv,
-                    _fmt(accuracy, 3) if accuracy is not None else "–",
-                    _fmt(test["log_loss"]),
-                    _fmt(test["accuracy"], 3),
-                    str(entry["epochs"]),
-                ]
-            )
-        else:
-            rows.append(
-                [
-                    _MODEL_NAMES[key],
-                    entry["settings"],
-                    cv,
-                    _fmt(test["rmse"]),
-                    _fmt(test["r2"], 3),
-                    str(entry["epochs"]),
-                ]
-            )
+            if not path:
+                accuracy = entry.get("cv_accuracy")
+                row.append(_fmt(accuracy, 3) if accuracy is not None else "–")
+            if held_out:
+                row += [_fmt(test.get("log_loss")), _fmt(test.get("accuracy"), 3)]
+        elif held_out:
+            row += [_fmt(test.get("rmse")), _fmt(test.get("r2"), 3)]
+        row.append(str(entry["epochs"]))
+        rows.append(row)
+    return rows
+
+
+def families_table(families: list[dict], label: str) -> list[list[str]]:
+    """Rows of the families table: each λ path's lowest CV score."""
+    rows = [
+        [
+            "family",
+            f"lowest CV {label} mean ± se",
+            "at λ",
+            "inputs used",
+            "fitted",
+            "chosen",
+        ]
+    ]
+    for f in families:
+        rows.append(
+            [
+                f["family"],
+                f"{_fmt(f['cv_score'])} ± {_fmt(f['cv_se'])}",
+                f"{f['min_strength']:.2e}",
+                f"{f['active_inputs']}/{f['inputs']}",
+                "to convergence"
+                if f["stopping"] == "convergence"
+                else "early stopping",
+                "yes" if f["chosen"] else "",
+            ]
+        )
     return rows
 
 
@@ -148,6 +159,7 @@ def build_report(folder: str) -> dict:
     task = data.get("task", "classification")
     label = score_label(task)
     settings = run["settings"]
+    path = Settings.from_dict(settings).path
     chosen = trials.choose(records)
     plots_dir = os.path.join(folder, store.PLOTS_DIR)
     os.makedirs(plots_dir, exist_ok=True)
@@ -189,7 +201,10 @@ def build_report(folder: str) -> dict:
     if os.path.exists(os.path.join(plots_dir, "path.png")):
         made.append("path.png")
     finished = final is not None
-    planned = None if settings["tuner"] == "hyperband" else settings["trials"]
+    search = Settings.from_dict(settings).search
+    planned = None if search == "hyperband" else settings["trials"]
+    if path:
+        planned = None  # strengths × families: known once the run has finished
     report = {
         "status": "finished" if finished else "interrupted",
         "data": data,
@@ -197,7 +212,7 @@ def build_report(folder: str) -> dict:
         "objective": (
             f"CV {label} (validation data loss, no penalty), mean over "
             f"{settings['cv']} folds"
-            + (" at each λ of each candidate's path" if settings.get("path") else "")
+            + (" at each λ of each family's path" if path else "")
         ),
         "trials_done": len(records),
         "trials_planned": planned,
@@ -223,9 +238,11 @@ def _json_value(value):
 def _markdown(report: dict, records: list[dict]) -> str:
     data = report["data"]
     settings = report["settings"]
+    path = Settings.from_dict(settings).path
     task = data.get("task", "classification")
     label = score_label(task)
     lines = [f"# kreg tune: {data.get('name', 'data')}", ""]
+    final = report["final"]
     if report["status"] != "finished":
         planned = report["trials_planned"]
         lines += [
@@ -235,35 +252,116 @@ def _markdown(report: dict, records: list[dict]) -> str:
             "command with `--out` this folder to resume.",
             "",
         ]
-    lines += [
+    test_rows = data.get("test_rows") or 0
+    rows = (
         f"- data: {data.get('rows')} rows ({data.get('train_rows')} for "
-        f"{settings['cv']}-fold cross-validation, {data.get('test_rows')} held out "
-        f"for testing), target `{data.get('target')}`, task {task}"
+        f"{settings['cv']}-fold cross-validation and the final fit, {test_rows} "
+        "held out for testing)"
+        if test_rows
+        else f"- data: {data.get('rows')} rows, all used for {settings['cv']}-fold "
+        "cross-validation and then for the final fit (none held out)"
+    )
+    constant = data.get("constant_columns") or []
+    lines += [
+        rows
+        + f", target `{data.get('target')}`, task {task}"
         + (" (detected)" if data.get("task_detected") else ""),
         f"- features: {len(data.get('numeric_columns', []))} numeric (median-imputed, "
         f"standardized), {len(data.get('categorical_columns', []))} categorical "
-        "(one-hot); fitted inside each fold",
-        f"- search: {'the λ path' if settings.get('path') else settings['tuner']}, "
-        f"{report['trials_done']} {'strengths' if settings.get('path') else 'trials'}"
-        ", up to "
-        f"{settings['epochs']} epochs per fit with early stopping on the "
-        f"validation data loss, seed {settings['seed']}",
-        f"- objective: {report['objective']}",
-        "",
+        "(one-hot)"
+        + (
+            "; fitted on all the rows, as glmnet standardizes before its folds"
+            if path
+            else "; fitted inside each fold"
+        )
+        + (
+            f"; left out {len(constant)} constant column(s): "
+            + ", ".join(f"`{c}`" for c in constant)
+            if constant
+            else ""
+        ),
     ]
-    final = report["final"]
+    if path:
+        families = (final or {}).get("families") or []
+        how = {f["stopping"] for f in families}
+        detail = []
+        if "convergence" in how:
+            detail.append("GLMs fitted to convergence at each strength")
+        if "validation" in how:
+            detail.append(
+                f"nets up to {settings['epochs']} epochs per strength with early "
+                "stopping on each fold's held-out rows"
+            )
+        lines.append(
+            "- search: kreg.tuning.tabular_path, cross-validated λ paths: "
+            + (
+                f"{len(families)} model families × {settings['trials']} strengths "
+                f"= {report['trials_done']} points, each fitted on "
+                f"{settings['cv']} folds and on all rows"
+                if families
+                else f"{report['trials_done']} points so far"
+            )
+            + (f" ({'; '.join(detail)})" if detail else "")
+            + f", seed {settings['seed']}"
+        )
+    else:
+        lines.append(
+            f"- search: KerasTuner {Settings.from_dict(settings).search}, "
+            f"{report['trials_done']} trials, up to {settings['epochs']} epochs per "
+            "fit with early stopping on the validation data loss, seed "
+            f"{settings['seed']}"
+        )
+    lines += [f"- objective: {report['objective']}", ""]
     if final is not None:
+        fitted = data.get("train_rows")
+        if path:
+            about = (
+                "*min*: the strength with the lowest mean CV score on the chosen "
+                "family's path. *1se*: the largest strength within one standard "
+                "error of it. The family was chosen by the one-standard-error rule "
+                "across families: the narrowest one whose lowest CV score is within "
+                "one standard error of the lowest of all. CV scores are estimates: "
+                "the mean over the folds ± its standard error (the folds' spread "
+                f"/ √k). Both models are the path's fit on all {fitted} rows."
+            )
+        else:
+            about = (
+                "*min*: the lowest mean CV score. *1se*: the most regularized trial "
+                "within one standard error of it. *unregularized*: the same network "
+                "with no penalty and no dropout, trained the same way (same early "
+                "stopping). CV scores are estimates: the mean over the folds ± its "
+                f"standard error. Each was refit on all {fitted} rows for its CV "
+                "epoch count."
+            )
+        about += (
+            f" Test scores are on {test_rows} held-out rows that nothing was fitted on."
+            if test_rows
+            else " No row was held out (use --test-size for a held-out score)."
+        )
         lines += [
             "## Result",
             "",
-            markdown_table(final_table(final, task, bool(settings.get("path")))),
+            markdown_table(final_table(final, task, path)),
             "",
-            "*min*: the lowest mean CV score. *1se*: the most regularized trial "
-            "within one standard error of it. *unregularized*: the same network "
-            "with no penalty and no dropout, trained the same way (same early "
-            "stopping). Each was refit on all training rows for its CV epoch "
-            "count; the test rows were used for nothing else.",
+            about,
             "",
+        ]
+        if final.get("families"):
+            lines += [
+                "## Model families",
+                "",
+                markdown_table(families_table(final["families"], label)),
+                "",
+            ]
+        chosen_model = final["models"].get(final["best_model"]["rule"], {})
+        if chosen_model.get("selected_inputs") is not None:
+            selected = chosen_model["selected_inputs"]
+            lines += [
+                f"Inputs the saved model uses ({len(selected)}): "
+                + (", ".join(f"`{n}`" for n in selected) or "none"),
+                "",
+            ]
+        lines += [
             "The saved model `best_model.keras` is the "
             f"*{final['best_model']['rule']}* choice; it takes the preprocessed "
             "features:",

@@ -3,7 +3,10 @@
 import dataclasses
 import os
 
+#: KerasTuner oracles of ``--search`` besides the default λ paths.
 TUNERS = ("random", "bayesian", "hyperband")
+#: ``--search``: kreg's cross-validated λ paths (the default) or a KerasTuner search.
+SEARCHES = ("path", *TUNERS)
 RULES = ("min", "1se")
 
 #: Settings that may change when a run resumes (a bigger budget, say).
@@ -21,12 +24,21 @@ class Settings:
     cv: int = 3
     trials: int = 8
     epochs: int = 50
-    tuner: str = "random"
-    path: bool = False
+    search: str = "path"
     seed: int = 0
-    test_size: float = 0.2
+    test_size: float | None = None
     rule: str = "min"
     non_numeric_as_missing: bool = False
+
+    @property
+    def path(self) -> bool:
+        """Whether the run fits kreg's λ paths (else a KerasTuner search)."""
+        return self.search == "path"
+
+    @property
+    def tuner(self) -> str:
+        """The KerasTuner oracle of a search run."""
+        return self.search
 
     @property
     def data_name(self) -> str:
@@ -41,8 +53,13 @@ class Settings:
 
     @classmethod
     def from_dict(cls, values: dict) -> "Settings":
+        values = dict(values)
+        if "search" not in values:  # a run folder of kreg 0.1: --tuner, --path
+            values["search"] = "path" if values.get("path") else values.get("tuner")
+            values.setdefault("test_size", 0.2)
+            values.setdefault("rule", "min")
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
+        return cls(**{k: v for k, v in values.items() if k in names and v is not None})
 
     def conflicts(self, stored: "Settings", given: set[str]) -> list[str]:
         """Flags given now that differ from a stored run's and cannot change."""

@@ -35,3 +35,20 @@ def layer_sparsity(model: keras.Model) -> list[dict]:
             }
         )
     return rows
+
+
+#: Layers of ``kreg.tuning.tabular_model`` that read the inputs.
+INPUT_LAYERS = ("linear", "hidden", "inputs")
+
+
+def selected_inputs(model: keras.Model, names: list[str]) -> list[str]:
+    """The input features a tabular model uses: those with a non-zero weight
+    in a layer that reads the inputs (the linear part or the first hidden
+    layer)."""
+    used = np.zeros(len(names), dtype=bool)
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.Dense) and layer.name in INPUT_LAYERS:
+            kernel = keras.ops.convert_to_numpy(layer.kernel)
+            if kernel.shape[0] == len(names):
+                used |= np.any(kernel != 0, axis=1)
+    return [name for name, on in zip(names, used) if on]

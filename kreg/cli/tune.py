@@ -35,7 +35,8 @@ class UsageError(ValueError):
 
 # -- data --------------------------------------------------------------------
 def load_data(settings: Settings):
-    """Reads and checks the table, then splits off the held-out test rows."""
+    """Reads and checks the table, then splits off the held-out test rows
+    (none unless ``--test-size`` asks: then every row is fitted on)."""
     if settings.data is None:
         target = settings.target or EXAMPLE_TARGET
         table = load_table(
@@ -55,29 +56,37 @@ def load_data(settings: Settings):
         )
     rows = np.arange(len(table))
     stratify = None
+    held_out = settings.test_size is not None
+    split = " and a test split" if held_out else ""
     if table.task == "classification":
         counts = np.bincount(table.y, minlength=len(table.classes))
         smallest = int(counts.argmin())
-        needed = math.ceil(settings.cv / (1 - settings.test_size)) + 1
+        needed = (
+            math.ceil(settings.cv / (1 - settings.test_size)) + 1
+            if held_out
+            else settings.cv
+        )
         if counts[smallest] < needed:
             raise invalid_argument(
                 _OWNER,
                 "data",
                 f"at least {needed} rows of each class for {settings.cv}-fold "
-                f"cross-validation and a test split (class "
+                f"cross-validation{split} (class "
                 f"{table.classes[smallest]!r} of {table.target_name!r} has "
                 f"{counts[smallest]})",
                 table.name,
             )
         stratify = table.y
-    elif len(table) < 2 * settings.cv + 2:
+    elif len(table) < 2 * settings.cv + 2 * held_out:
         raise invalid_argument(
             _OWNER,
             "data",
-            f"at least {2 * settings.cv + 2} rows for {settings.cv}-fold "
-            f"cross-validation and a test split (it has {len(table)})",
+            f"at least {2 * settings.cv + 2 * held_out} rows for {settings.cv}-fold "
+            f"cross-validation{split} (it has {len(table)})",
             table.name,
         )
+    if not held_out:
+        return table, rows, rows[:0]
     train, test = train_test_split(
         rows,
         test_size=settings.test_size,
@@ -292,10 +301,13 @@ def finish(out, settings, tuner, records, hypermodel, table, train, test, progre
 
 
 def complete(out, settings, final, hypermodel, table, train, test, progress):
-    """Adds the unregularized baseline, copies the best model, writes final.json."""
-    final["models"]["unregularized"] = _baseline(
-        hypermodel, table, train, test, out, settings, progress
-    )
+    """Adds the unregularized baseline (after a search: the λ paths hold
+    their own, the weak end of each net's path), copies the best model,
+    writes final.json."""
+    if progress is not None:
+        final["models"]["unregularized"] = _baseline(
+            hypermodel, table, train, test, out, settings, progress
+        )
     best = final["models"][settings.rule]
     source = os.path.join(out, best["model"])
     with store.atomic_path(os.path.join(out, "best_model.keras")) as temporary:
@@ -419,6 +431,7 @@ def tune(settings: Settings, out: str | None, given: set[str], stream) -> str:
             "numeric_columns": table.numeric_columns,
             "categorical_columns": table.categorical_columns,
             "dropped_rows": table.dropped_rows,
+            "constant_columns": table.constant_columns,
         },
     )
     _say(stream, table, settings, train, test, out, resumed)
@@ -430,20 +443,16 @@ def tune(settings: Settings, out: str | None, given: set[str], stream) -> str:
         numeric=table.numeric_columns,
         categorical=table.categorical_columns,
     )
-    total = None if settings.tuner == "hyperband" else settings.trials
-    progress = Progress(total, settings.cv, score_label(table.task), stream)
     if settings.path:
-        progress = Progress(
-            settings.trials * len(kreg.tuning.default_candidates()),
-            1,
-            "CV " + score_label(table.task),
-            stream,
-        )
         os.makedirs(os.path.join(out, store.PLOTS_DIR), exist_ok=True)
-        models = run_path(out, settings, hypermodel, table, train, test, progress)
-        final = {"metric": score_label(table.task), "models": models}
-        complete(out, settings, final, hypermodel, table, train, test, progress)
+        models, summary = run_path(
+            out, settings, hypermodel, table, train, test, stream
+        )
+        final = {"metric": score_label(table.task), "models": models, **summary}
+        complete(out, settings, final, hypermodel, table, train, test, None)
     else:
+        total = None if settings.tuner == "hyperband" else settings.trials
+        progress = Progress(total, settings.cv, score_label(table.task), stream)
         tuner, records = run_search(out, settings, hypermodel, table, train, progress)
         finish(out, settings, tuner, records, hypermodel, table, train, test, progress)
     _write_run(out, settings, "finished", seconds=round(time.time() - started, 1))
@@ -455,24 +464,35 @@ def _say(stream, table, settings, train, test, out, resumed):
     task = table.task + (
         " (detected; set --task to change)" if table.task_detected else ""
     )
+    split = (
+        f"rows: {len(train)} for {settings.cv}-fold cross-validation and the final "
+        f"fit, {len(test)} held out for the test score"
+        if len(test)
+        else f"rows: all {len(train)} for {settings.cv}-fold cross-validation and "
+        "the final fit (none held out; --test-size holds some out)"
+    )
     lines = [
         ("resuming" if resumed else "tuning") + f" into {out}",
         f"data: {table.name}: {len(table)} rows, {table.features.shape[1]} features "
         f"({len(table.numeric_columns)} numeric, {len(table.categorical_columns)} "
         f"categorical), target {table.target_name!r}, task {task}",
-        f"split: {len(train)} rows for {settings.cv}-fold cross-validation, "
-        f"{len(test)} held out for the test score",
+        split,
         (
             "search: kreg.tuning.tabular_path, cross-validated λ paths of "
             f"{settings.trials} strengths for each of "
-            f"{len(kreg.tuning.default_candidates())} candidates, "
+            f"{len(kreg.tuning.default_candidates())} model families, "
             if settings.path
-            else f"search: {settings.tuner}, "
+            else f"search: KerasTuner {settings.tuner}, "
             + (f"{settings.trials} trials, " if settings.tuner != "hyperband" else "")
         )
-        + f"up to {settings.epochs} epochs per fit, seed {settings.seed}",
+        + f"up to {settings.epochs} epochs per strength or fit, seed {settings.seed}",
     ]
     if table.dropped_rows:
         lines.append(f"left out {table.dropped_rows} rows with no target value")
+    if table.constant_columns:
+        lines.append(
+            f"left out {len(table.constant_columns)} constant column(s) (a single "
+            f"value in every row): {', '.join(map(str, table.constant_columns))}"
+        )
     stream.write("\n".join(lines) + "\n")
     stream.flush()

@@ -18,9 +18,11 @@ def tabular_model(
     n_outputs: int = 1,
     task: str = "regression",
     units: int = 32,
+    depth: int = 1,
+    select_inputs: bool = False,
     learning_rate: float = 1e-2,
 ) -> keras.Model:
-    """A linear model plus a one-hidden-layer MLP, both penalized on their inputs.
+    """A linear model plus an MLP, both penalized on their inputs.
 
     ``output = linear(x) + mlp(x)``, where the linear part's kernel and the
     MLP's first kernel carry the same regularizer (typically L1 or a group
@@ -28,6 +30,14 @@ def tabular_model(
     input features reach exactly zero. Strong penalties leave a sparse linear
     model (what ``LassoCV`` fits); weaker ones let the MLP add the
     non-linear part (as LassoNet). Compiled with ``kreg.metrics.DataLoss``.
+
+    With ``select_inputs``, the linear part and the first hidden layer are
+    one kernel of shape ``(n_features, n_outputs + units)``, ``z = x W``;
+    the output reads ``concat(z, mlp(relu(z)))``. A group lasso over its
+    rows (``GroupLasso(groups="inputs")``) then switches an input off for
+    the skip and every hidden unit at once: an input reaches the net only
+    where it is in the model at all, as LassoNet's constraint asks, with one
+    proximal step instead of its hierarchical one.
 
     Args:
         regularizer: penalty of the input kernels, or `None`.
@@ -39,9 +49,12 @@ def tabular_model(
             cross-entropy); `"classification"` (the CLI's word) is
             `"binary"` with one output and `"multiclass"` with more.
             Defaults to `"regression"`.
-        units: hidden units; `0` leaves the linear part alone (a penalized
-            GLM: linear, logistic or multinomial regression). Defaults to
-            `32`.
+        units: hidden units per layer; `0` leaves the linear part alone (a
+            penalized GLM: linear, logistic or multinomial regression).
+            Defaults to `32`.
+        depth: hidden layers (the later ones unpenalized). Defaults to `1`.
+        select_inputs: one input kernel shared by the linear part and the
+            hidden layer (see above). Defaults to `False`.
         learning_rate: Adam's learning rate inside ``Proximal``. Defaults to
             `1e-2`.
 
@@ -59,20 +72,32 @@ def tabular_model(
     n_features = check_int(n_features, "n_features", owner, low=1)
     n_outputs = check_int(n_outputs, "n_outputs", owner, low=1)
     units = check_int(units, "units", owner, low=0)
+    depth = check_int(depth, "depth", owner, low=1)
+    if not isinstance(select_inputs, bool):
+        raise invalid_argument(owner, "select_inputs", "a bool", select_inputs)
     task = model_task(task, n_outputs, owner)
     if task == "binary" and n_outputs != 1:
         raise invalid_argument(owner, "n_outputs", "1 for task='binary'", n_outputs)
     inputs = keras.Input((n_features,))
-    linear = keras.layers.Dense(
-        n_outputs, kernel_regularizer=regularizer, name="linear"
-    )
-    logits = linear(inputs)
-    if units:
+    if units and select_inputs:
+        z = keras.layers.Dense(
+            n_outputs + units, kernel_regularizer=regularizer, name="inputs"
+        )(inputs)
+        h = _deeper(keras.layers.Activation("relu")(z), units, depth, dropout_rate)
+        logits = keras.layers.Dense(n_outputs, name="head")(
+            keras.layers.Concatenate()([z, h])
+        )
+    else:
+        linear = keras.layers.Dense(
+            n_outputs, kernel_regularizer=regularizer, name="linear"
+        )
+        logits = linear(inputs)
+    if units and not select_inputs:
         hidden = keras.layers.Dense(
             units, "relu", kernel_regularizer=regularizer, name="hidden"
         )
         head = keras.layers.Dense(n_outputs, name="head")
-        h = keras.layers.Dropout(dropout_rate)(hidden(inputs))
+        h = _deeper(hidden(inputs), units, depth, dropout_rate)
         logits = keras.layers.Add()([logits, head(h)])
     activation = {"regression": None, "binary": "sigmoid", "multiclass": "softmax"}
     outputs = keras.layers.Activation(activation[task] or "linear")(logits)
@@ -88,6 +113,15 @@ def tabular_model(
         metrics=[DataLoss(loss)],
     )
     return model
+
+
+def _deeper(h, units, depth, dropout_rate):
+    """Dropout, then ``depth - 1`` more hidden layers, each followed by dropout."""
+    h = keras.layers.Dropout(dropout_rate)(h)
+    for layer in range(2, depth + 1):
+        h = keras.layers.Dense(units, "relu", name=f"hidden_{layer}")(h)
+        h = keras.layers.Dropout(dropout_rate)(h)
+    return h
 
 
 def tabular_hypermodel(

@@ -50,6 +50,11 @@ class TabularPath:
         return self.candidates[self.chosen][0]
 
     @property
+    def label(self) -> str:
+        """The chosen candidate's short name (see :func:`label`)."""
+        return label(self.candidates[self.chosen])
+
+    @property
     def regularizer(self):
         """The chosen candidate's penalty (its strength set by ``best_model``)."""
         return self.path.regularizer
@@ -75,13 +80,12 @@ class TabularPath:
         return [
             {
                 "candidate": i,
-                "units": units,
-                "regularizer": _name(regularizer),
+                "units": candidate[0],
+                "regularizer": _name(candidate[1]),
+                "label": label(candidate),
                 **row,
             }
-            for i, ((units, regularizer), path) in enumerate(
-                zip(self.candidates, self.paths)
-            )
+            for i, (candidate, path) in enumerate(zip(self.candidates, self.paths))
             for row in path.results
         ]
 
@@ -110,6 +114,7 @@ def tabular_path(
     seed: int = 0,
     checkpoint=None,
     on_strength=None,
+    on_path=None,
     **path_arguments,
 ) -> TabularPath:
     """kreg's default choice of regularization for tabular data.
@@ -161,6 +166,8 @@ def tabular_path(
         on_strength: with ``checkpoint``, called as ``on_strength(candidate,
             fit, index)`` after each strength is saved (``fit`` is
             ``"fold_<k>"`` or ``"final"``), for progress. Defaults to `None`.
+        on_path: called as ``on_path(candidate, path)`` after each
+            candidate's path, for progress. Defaults to `None`.
         **path_arguments: more arguments of :func:`regularization_path`
             (``n_strengths``, ``epochs``, ``patience``, ...).
 
@@ -185,7 +192,8 @@ def tabular_path(
         or not candidates
         or not all(
             isinstance(c, list | tuple)
-            and len(c) == 2
+            and len(c) in (2, 3)
+            and (len(c) == 2 or _options_ok(c[2]))
             and isinstance(c[0], numbers.Integral)
             and not isinstance(c[0], bool)
             and c[0] >= 0
@@ -195,7 +203,9 @@ def tabular_path(
         raise invalid_argument(
             owner,
             "candidates",
-            "a non-empty sequence of (units >= 0, regularizer) pairs",
+            "a non-empty sequence of (units >= 0, regularizer) pairs or "
+            "(units, regularizer, options) triples, options a dict of "
+            + ", ".join(sorted(OPTIONS)),
             candidates,
         )
     for name in _OWN:
@@ -212,14 +222,18 @@ def tabular_path(
     # fail deep inside TensorFlow, and a missing task fit a regression.
     task, n_outputs, y = resolve_task(y, task, n_outputs, owner)
     n_features = int(np.shape(x)[-1])
-    candidates = [(int(units), regularizer) for units, regularizer in candidates]
-    for _, regularizer in candidates:  # a bad one fails before any training
-        _check_regularizer(regularizer, owner)
+    candidates = [
+        (int(c[0]), c[1]) if len(c) == 2 else (int(c[0]), c[1], dict(c[2]))
+        for c in candidates
+    ]
+    for candidate in candidates:  # a bad one fails before any training
+        _check_regularizer(candidate[1], owner)
 
     if checkpoint is not None:
         checkpoint = os.fspath(checkpoint)
     paths = []
-    for number, (units, regularizer) in enumerate(candidates):
+    for number, candidate in enumerate(candidates):
+        units, regularizer, options = _unpack(candidate)
         store = None
         if checkpoint is not None:
             listener = None
@@ -232,13 +246,16 @@ def tabular_path(
                 os.path.join(checkpoint, f"candidate_{number}"), listener
             )
 
-        def build(reg, units=units):
+        def build(reg, units=units, options=options):
             return tabular_model(
                 reg,
+                options["dropout"],
                 n_features=n_features,
                 n_outputs=n_outputs,
                 task=task,
                 units=units,
+                depth=options["depth"],
+                select_inputs=options["select_inputs"],
             )
 
         paths.append(
@@ -253,14 +270,58 @@ def tabular_path(
                 **path_arguments,
             )
         )
+        if on_path is not None:
+            on_path(number, paths[-1])
     minima = [path.best("min") for path in paths]
     chosen = selection.select(
         [path.val_data_loss[i] for path, i in zip(paths, minima)],
         [path.val_standard_error[i] for path, i in zip(paths, minima)],
-        [-units for units, _ in candidates],
+        [-complexity(c) for c in candidates],
         rule="1se",
     )
     return TabularPath(candidates=candidates, paths=paths, chosen=chosen)
+
+
+#: Options of a candidate, with their defaults.
+OPTIONS = {"depth": 1, "dropout": 0.0, "select_inputs": False}
+
+
+def _options_ok(options) -> bool:
+    return isinstance(options, dict) and set(options) <= set(OPTIONS)
+
+
+def _unpack(candidate) -> tuple:
+    """``(units, regularizer, options)`` with every option filled in."""
+    options = {**OPTIONS, **(candidate[2] if len(candidate) == 3 else {})}
+    return candidate[0], candidate[1], options
+
+
+def complexity(candidate) -> int:
+    """How wide a candidate is, for the one-standard-error rule across
+    families: hidden units times hidden layers (0 for the GLM)."""
+    units, _, options = _unpack(candidate)
+    return units * options["depth"]
+
+
+def label(candidate) -> str:
+    """A short name: ``"linear-l1"``, ``"net32-l1"``,
+    ``"select32-group_lasso"``, ``"net128x2-l1-dropout0.1"``."""
+    units, regularizer, options = _unpack(candidate)
+    if isinstance(regularizer, str):
+        kind = regularizer
+    elif isinstance(regularizer, regularizers.ElasticNet):
+        kind = f"elastic_net-{float(regularizer.l1_ratio):g}"
+    else:
+        kind = type(regularizer).__name__
+    if not units:
+        return f"linear-{kind}"
+    name = ("select" if options["select_inputs"] else "net") + str(units)
+    if options["depth"] > 1:
+        name += f"x{options['depth']}"
+    text = f"{name}-{kind}"
+    if options["dropout"]:
+        text += f"-dropout{options['dropout']:g}"
+    return text
 
 
 def _name(regularizer) -> str:

@@ -123,3 +123,13 @@ def test_repeated_names_and_infinities_are_errors():
     frame = pd.DataFrame({"a": [1.0, np.inf, 2.0], "y": [0, 1, 0]})
     with pytest.raises(ValueError, match=r"column 'a': row 2 \(inf\)"):
         data.load_table(frame, "y")
+
+
+def test_constant_columns_are_left_out_with_a_note():
+    frame = pd.DataFrame(
+        {"a": [1.0, 2.0, 3.0], "k": [5, 5, 5], "t": ["x", "x", "x"], "y": [0, 1, 0]}
+    )
+    table = data.load_table(frame, "y")
+    assert table.constant_columns == ["k", "t"]
+    assert list(table.features.columns) == ["a"]
+    assert table.numeric_columns == ["a"] and table.categorical_columns == []

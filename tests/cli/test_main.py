@@ -83,10 +83,9 @@ BAD_INPUTS = {
         ],
         "a numeric column for regression (column 'y' holds text such as 'a'",
     ),
-    "constant column": (
-        lambda tmp: [_write(tmp, "a.csv", "x,k,y\n1,5,0\n2,5,1\n3,5,0\n")],
-        "no constant column (column 'k' holds the single value 5; leave it out "
-        "with --drop k)",
+    "only constant columns": (
+        lambda tmp: [_write(tmp, "a.csv", "x,k,y\n1,5,0\n1,5,1\n1,5,0\n")],
+        "at least one feature column that is not constant (constant: 'x', 'k')",
     ),
     "constant target": (
         lambda tmp: [_write(tmp, "a.csv", "x,y\n1,0\n2,0\n3,0\n")],
@@ -99,7 +98,15 @@ BAD_INPUTS = {
     ),
     "too few rows per class": (
         lambda tmp: [_write(tmp, "a.csv", "x,y\n1,0\n2,1\n3,0\n4,1\n5,0\n")],
-        "at least 5 rows of each class for 3-fold cross-validation",
+        "at least 3 rows of each class for 3-fold cross-validation (class 1",
+    ),
+    "too few rows per class for a test split": (
+        lambda tmp: [
+            _write(tmp, "a.csv", "x,y\n1,0\n2,1\n3,0\n4,1\n5,0\n6,1\n7,0\n"),
+            "--test-size",
+            "0.2",
+        ],
+        "at least 5 rows of each class for 3-fold cross-validation and a test split",
     ),
 }
 
@@ -150,7 +157,8 @@ def test_bad_input_in_a_subprocess(tmp_path):
 @pytest.mark.slow
 def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch):
     out = tmp_path / "run"
-    argv = ["tune", str(churn_csv), *TINY, "--out", str(out)]
+    search = ["--search", "random", "--test-size", "0.2"]
+    argv = ["tune", str(churn_csv), *TINY, *search, "--out", str(out)]
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt  # as Ctrl-C after the search
@@ -235,11 +243,14 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
 def test_regression_path_predicts_in_target_units(tmp_path, sales_csv, capsys):
     out = tmp_path / "run"
     argv = ["tune", str(sales_csv), "--target", "revenue", "--path", "--trials", "3"]
+    argv += ["--test-size", "0.2"]
     assert main([*argv, "--cv", "2", "--epochs", "3", "--out", str(out)]) == 0
     assert "task regression (detected" in capsys.readouterr().err
     report = json.loads((out / "report.json").read_text())
-    # 3 strengths for each of the 4 default candidates, cross-validated.
-    assert report["settings"]["path"] and report["trials_done"] == 12
+    # 3 strengths for each of the default families, cross-validated.
+    families = len(kreg.tuning.default_candidates())
+    assert report["settings"]["search"] == "path"
+    assert report["trials_done"] == 3 * families
     assert "plots/path.png" in report["plots"]
     assert "mean over 2 folds" in report["objective"]
     min_model = report["final"]["models"]["min"]

@@ -1,0 +1,74 @@
+"""The default ``kreg tune``: λ paths, every row fitted, resumable after a kill."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from kreg.cli.main import main
+from kreg.tuning import checkpoint
+
+TINY = ["--trials", "2", "--epochs", "2", "--cv", "2"]
+
+
+class Killed(Exception):
+    """Stands for kill -9: nothing after it runs."""
+
+
+def _csv(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    frame["same"] = 7.0  # constant: dropped with a note
+    frame["y"] = (frame["a"] - frame["b"] > 0).astype(int)
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_default_run_resumes_after_a_kill_and_fits_every_row(
+    tmp_path, capsys, monkeypatch
+):
+    data, out = _csv(tmp_path), tmp_path / "run"
+    argv = ["tune", data, *TINY, "--out", str(out)]
+    saved = []
+    original = checkpoint.PathCheckpoint.save
+
+    def save(self, key, index, *rest):
+        original(self, key, index, *rest)
+        saved.append((self.folder, key, index))
+        if len(saved) == 5 and not resumed:
+            raise Killed
+
+    resumed = False
+    monkeypatch.setattr(checkpoint.PathCheckpoint, "save", save)
+    assert main(argv) == 1  # killed in the middle of the first family's path
+    err = capsys.readouterr().err
+    assert "left out 1 constant column(s) (a single value in every row): same" in err
+    assert "rows: all 40 for 2-fold cross-validation and the final fit" in err
+    killed = list(saved)
+    saved.clear()
+    resumed = True
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "resuming into" in captured.err
+    # Nothing saved before the kill is fitted again.
+    assert not set(killed) & set(saved)
+    # 2 folds x 2 strengths and the final fit's first were saved: on from there.
+    assert saved[0][1:] == ("final", 1)
+    assert "chosen by the 1se rule across families:" in captured.err
+    report = json.loads((out / "report.json").read_text())
+    final = report["final"]
+    assert report["data"]["constant_columns"] == ["same"]
+    assert report["data"]["test_rows"] == 0 and report["data"]["train_rows"] == 40
+    chosen = final["models"]["min"]
+    assert chosen["test"] is None and chosen["fitted_rows"] == 40
+    assert chosen["family"] == final["chosen_family"]
+    assert {f["family"] for f in final["families"] if f["chosen"]} == {
+        final["chosen_family"]
+    }
+    assert "unregularized" not in final["models"]
+    markdown = (out / "report.md").read_text()
+    assert "No row was held out" in markdown and "test accuracy" not in markdown
+    assert "## Model families" in markdown
+    assert "Inputs the saved model uses" in markdown
+    assert "`numeric__same`" not in markdown
