@@ -148,7 +148,7 @@ CASES = {
         "no empty column (target 'y' holds only missing values)",
     ),
     "NaN in the target leaves too few rows": (
-        lambda t: ["tune", _good(t, y={i: np.nan for i in range(24)})],
+        lambda t: ["tune", _good(t, y={i: np.nan for i in range(26)})],
         "rows of each class for 3-fold cross-validation",
     ),
     "feature only NaN": (
@@ -209,9 +209,17 @@ CASES = {
         lambda t: ["tune", _good(t, c={i: f"id{i}" for i in range(30)})],
         "no identifier column (text column 'c'",
     ),
-    "constant feature": (
-        lambda t: ["tune", _good(t, z={i: 1.0 for i in range(30)})],
-        "no constant column (column 'z' holds the single value 1.0",
+    "only constant features": (
+        lambda t: [
+            "tune",
+            _good(
+                t,
+                x={i: 1.0 for i in range(30)},
+                z={i: 2.0 for i in range(30)},
+                c={i: "p" for i in range(30)},
+            ),
+        ],
+        "at least one feature column that is not constant (constant: 'x', 'z', 'c')",
     ),
     "text target with --task regression": (
         lambda t: [
@@ -238,7 +246,7 @@ CASES = {
             "--task",
             "regression",
         ],
-        "at least 8 rows for 3-fold cross-validation",
+        "at least 6 rows for 3-fold cross-validation (it has 5)",
     ),
     "a class with too few rows": (
         lambda t: ["tune", _good(t, y={i: 0 for i in range(27)})],
