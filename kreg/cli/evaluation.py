@@ -3,11 +3,11 @@
 import math
 import os
 
-import keras
 import numpy as np
 import pandas as pd
 
 from kreg.cli import store
+from kreg.cli.export import inference_model
 from kreg.cli.sparsity import layer_sparsity
 
 
@@ -39,16 +39,6 @@ def held_out_scores(table, model, x_test, test, scale) -> dict | None:
     }
 
 
-def export(model, scale):
-    """The model to save: for regression, outputs back in the target's units."""
-    if scale is None:
-        return model
-    outputs = keras.layers.Rescaling(scale[1], offset=scale[0], name="target_units")(
-        model.output
-    )
-    return keras.Model(model.input, outputs, name=model.name)
-
-
 def refit(name, hypermodel, model, table, train, test, epochs, out):
     """Fits on every training row for the CV epoch count (the test rows, if
     any, watched but never fitted on)."""
@@ -68,14 +58,17 @@ def refit(name, hypermodel, model, table, train, test, epochs, out):
     )
     write_history(out, name, history)
     scores = held_out_scores(table, model, x_test, test, scale)
-    save_model(model, scale, os.path.join(out, f"model_{name}.keras"))
+    save_model(model, scale, fitted, os.path.join(out, f"model_{name}.keras"))
     return fitted, scores, layer_sparsity(model)
 
 
-def save_model(model, scale, path: str) -> None:
-    """Saves the exported model to ``path`` (atomically)."""
+def save_model(model, scale, fitted, path: str) -> None:
+    """Saves ``model`` behind its preprocessing, raw columns in (atomically).
+
+    See :mod:`kreg.cli.export`: no pickle, no kreg class in the file.
+    """
     with store.atomic_path(path) as temporary:
-        export(model, scale).save(temporary)
+        inference_model(model, fitted, scale).save(temporary)
 
 
 def write_history(out: str, name: str, history) -> None:

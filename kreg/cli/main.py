@@ -43,10 +43,11 @@ examples:
   kreg tune houses.csv --target price --search bayesian --trials 30
   kreg tune sales.csv --target churned --out runs/a   # again: resumes runs/a
 
-The output folder holds best_model.keras, preprocessor.joblib, trials.csv,
-report.json, report.md and plots/*.png. Run the same command on an existing
-folder to resume an interrupted run (even after kill -9: at most one
-strength of one path is fitted again).
+The output folder holds best_model.keras (its preprocessing inside: it takes
+the CSV's columns, and loads with plain Keras), trials.csv, report.json,
+report.md and plots/*.png. Run the same command on an existing folder to
+resume an interrupted run (even after kill -9: at most one strength of one
+path is fitted again); a second run on a folder in use stops (exit 2).
 """
 
 

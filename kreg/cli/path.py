@@ -17,7 +17,6 @@ models.
 import math
 import os
 
-import joblib
 import numpy as np
 from sklearn.model_selection import KFold, PredefinedSplit, StratifiedKFold
 
@@ -111,7 +110,6 @@ def run_path(out, settings, hypermodel, table, train, test, stream):
         os.path.join(out, store.PLOTS_DIR, "path.png"),
         title=f"λ path of {found.label} (chosen)",
     )
-    joblib.dump(fitted, os.path.join(out, "preprocessor.joblib"))
     names = output_names(fitted)
     models = {}
     for rule in ("min", "1se"):
@@ -144,7 +142,7 @@ def run_path(out, settings, hypermodel, table, train, test, stream):
             "selected_inputs": selected,
             "model": f"model_{rule}.keras",
         }
-        save_model(model, scale, os.path.join(out, f"model_{rule}.keras"))
+        save_model(model, scale, fitted, os.path.join(out, f"model_{rule}.keras"))
     summary = {
         "families": [
             _family(number, candidate, path, number == found.chosen)

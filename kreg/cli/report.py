@@ -13,6 +13,7 @@ import pandas as pd
 from kreg._validation import invalid_argument
 from kreg.cli import plots, store, trials
 from kreg.cli.settings import Settings
+from kreg.cli.export import PREDICT_SNIPPET
 
 _LABELS = {"classification": "log loss", "regression": "MSE (standardized target)"}
 _MODEL_NAMES = {
@@ -229,6 +230,16 @@ def build_report(folder: str) -> dict:
     return report
 
 
+def _output(data: dict) -> str:
+    """What the saved model outputs, for the comment of the snippet."""
+    if data.get("task") == "regression":
+        return f"{data.get('target')}, in its units"
+    classes = data.get("classes") or []
+    if len(classes) == 2:
+        return f"probability of {classes[1]!r}"
+    return f"probabilities of {', '.join(repr(c) for c in classes)}"
+
+
 def _json_value(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -363,14 +374,14 @@ def _markdown(report: dict, records: list[dict]) -> str:
             ]
         lines += [
             "The saved model `best_model.keras` is the "
-            f"*{final['best_model']['rule']}* choice; it takes the preprocessed "
-            "features:",
+            f"*{final['best_model']['rule']}* choice. Its preprocessing is inside "
+            "it, as Keras layers: it takes the table's columns as they are in the "
+            "CSV file, and loads with plain Keras (no `import kreg`, no pickle):",
             "",
             "```python",
-            "import joblib, keras, pandas as pd",
-            'model = keras.models.load_model("best_model.keras")',
-            'preprocessor = joblib.load("preprocessor.joblib")',
-            'model.predict(preprocessor.transform(pd.read_csv("new.csv")))',
+            PREDICT_SNIPPET.format(
+                model="best_model.keras", csv="new.csv", output=_output(data)
+            ).rstrip(),
             "```",
             "",
         ]

@@ -6,7 +6,6 @@ import os
 import tempfile
 import time
 
-import joblib
 import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -273,7 +272,7 @@ def finish(out, settings, tuner, records, hypermodel, table, train, test, progre
         hp = tuner.oracle.get_trial(record["trial_id"]).hyperparameters
         keras.utils.set_random_seed(settings.seed)
         model = hypermodel.build_plain(hp)
-        fitted, scores, sparsity = refit(
+        _, scores, sparsity = refit(
             rule, hypermodel, model, table, train, test, record["epochs"], out
         )
         entry = {
@@ -295,8 +294,6 @@ def finish(out, settings, tuner, records, hypermodel, table, train, test, progre
         }
         final["models"][rule] = entry
         done[record["trial_id"]] = entry
-        if rule == "min":
-            joblib.dump(fitted, os.path.join(out, "preprocessor.joblib"))
     return complete(out, settings, final, hypermodel, table, train, test, progress)
 
 

@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import joblib
 import keras
 import numpy as np
 import pandas as pd
@@ -15,6 +14,13 @@ import kreg.cli.tune
 from kreg.cli.main import main
 
 TINY = ["--trials", "1", "--epochs", "2", "--cv", "2", "--seed", "3"]
+
+
+def _columns(model, rows):
+    return {
+        n: rows[n].to_numpy(str if x.dtype == "string" else "float32")
+        for n, x in model.input.items()
+    }
 
 
 def _error_lines(err: str) -> list[str]:
@@ -187,7 +193,6 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
     assert (out / "search" / "trial_0" / "cv.json").stat().st_mtime_ns == first
     for name in (
         "best_model.keras",
-        "preprocessor.joblib",
         "trials.csv",
         "report.json",
         "report.md",
@@ -198,6 +203,7 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
     ):
         assert (out / name).is_file(), name
     assert not [n for n in os.listdir(out) if n.startswith(".tmp-")]
+    assert not [n for n in os.listdir(out) if n.endswith((".joblib", ".pkl"))]
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "finished" and report["trials_done"] == 1
     assert report["data"]["classes"] == ["leave", "pause", "stay"]
@@ -213,11 +219,10 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
     )
     assert "| best (1se) |" in markdown
 
-    # The saved model loads with no custom objects; it outputs class probabilities.
+    # The saved model loads with no custom objects and takes the CSV's columns;
+    # it outputs class probabilities.
     model = keras.models.load_model(out / "best_model.keras")
-    frame = pd.read_csv(churn_csv).drop(columns="status")
-    x = joblib.load(out / "preprocessor.joblib").transform(frame)
-    probabilities = np.asarray(model(x.astype("float32")))
+    probabilities = np.asarray(model(_columns(model, pd.read_csv(churn_csv))))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
     # `kreg report` rebuilds every file from the folder.
@@ -265,10 +270,9 @@ def test_regression_path_predicts_in_target_units(tmp_path, sales_csv, capsys):
     for _, group in frame.groupby(frame["trial_id"].str.rsplit("-", n=1).str[0]):
         assert np.all(np.diff(group["strength"].to_numpy()) < 0)
     frame = pd.read_csv(sales_csv)
-    x = joblib.load(out / "preprocessor.joblib").transform(frame)
     model = keras.models.load_model(out / "best_model.keras")
     assert model.layers[-1].name == "target_units"
-    prediction = np.asarray(model(x.astype("float32"))).reshape(-1)
+    prediction = np.asarray(model(_columns(model, frame))).reshape(-1)
     # In revenue units, not z-scores: near the data's scale.
     assert abs(prediction.mean() - frame["revenue"].mean()) < frame["revenue"].std()
 
