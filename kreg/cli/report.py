@@ -12,8 +12,8 @@ import pandas as pd
 
 from kreg._validation import invalid_argument
 from kreg.cli import plots, store, trials
-from kreg.cli.settings import Settings
 from kreg.cli.export import PREDICT_SNIPPET
+from kreg.cli.settings import Settings
 
 _LABELS = {"classification": "log loss", "regression": "MSE (standardized target)"}
 _MODEL_NAMES = {
