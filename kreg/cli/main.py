@@ -338,30 +338,36 @@ def _missing_extras(command: str) -> bool:
 def _tune(args) -> int:
     if _missing_extras("tune"):
         return 1
-    from kreg.cli.report import build_report
+    from kreg.cli import store
+    from kreg.cli.lock import FolderInUse
     from kreg.cli.tune import UsageError, tune
 
     settings, given = _settings(args)
     try:
         folder = tune(settings, args.out, given, sys.stderr)
-    except UsageError as error:
+    except (UsageError, FolderInUse) as error:
         _error("tune", str(error))
         return 2
-    _print_result(folder, build_report(folder))
+    # The report the run wrote under its lock, not a rebuild outside it.
+    _print_result(folder, store.read_json(os.path.join(folder, "report.json")))
     return 0
 
 
 def _report(args) -> int:
     if _missing_extras("report"):
         return 1
+    from kreg.cli.lock import RunLock
     from kreg.cli.report import build_report, check_run
 
     try:
         check_run(args.folder)
+        with RunLock(args.folder, "kreg report"):
+            report = build_report(args.folder)
     except ValueError as error:
+        if not str(error).startswith("Invalid value for argument"):
+            raise
         _error("report", str(error))
         return 2
-    report = build_report(args.folder)
     _print_result(args.folder, report)
     return 0
 

@@ -12,6 +12,8 @@ import tempfile
 
 import pandas as pd
 
+from kreg._files import default_mode
+
 RUN_FILE = "run.json"
 TRIALS_FILE = "trials.csv"
 FINAL_FILE = "final.json"
@@ -30,6 +32,7 @@ def atomic_path(path: str, suffix: str = ""):
     os.close(handle)
     try:
         yield temporary
+        os.chmod(temporary, default_mode())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -53,6 +56,23 @@ def read_json(path: str):
 def write_csv(path: str, frame: pd.DataFrame) -> None:
     with atomic_path(path) as temporary:
         frame.to_csv(temporary, index=False)
+
+
+def remove_temporaries(folder: str) -> list[str]:
+    """Deletes what a killed run left half-written: ``.tmp-*`` and ``*.tmp``.
+
+    Only under the folder's lock: no other process is writing there then.
+    Returns the paths removed.
+    """
+    removed = []
+    for root, _, files in os.walk(folder):
+        for name in files:
+            if name.startswith(".tmp-") or name.endswith(".tmp"):
+                path = os.path.join(root, name)
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+                    removed.append(path)
+    return removed
 
 
 def is_run(folder: str) -> bool:

@@ -15,10 +15,11 @@ from kreg._validation import invalid_argument
 from kreg.cli import store, trials
 from kreg.cli.evaluation import refit
 from kreg.cli.hypermodel import TabularHyperModel, row_column
+from kreg.cli.lock import LOCK_FILE, RunLock
 from kreg.cli.path import run_path
 from kreg.cli.progress import Progress
 from kreg.cli.report import build_report, score_label
-from kreg.cli.search import PATIENCE, FoldProgress, RunTuner, collect
+from kreg.cli.search import PATIENCE, FoldProgress, RunTuner, collect, write_trials
 from kreg.cli.settings import Settings
 from kreg.data import EXAMPLE_TARGET, load_example, load_table
 
@@ -150,7 +151,9 @@ def open_run(out: str, settings: Settings, given: set[str]):
                 stored.data,
             )
         return stored, True, finished
-    if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
+    if os.path.exists(out) and (
+        not os.path.isdir(out) or set(os.listdir(out)) - {LOCK_FILE}
+    ):
         raise UsageError(
             str(
                 invalid_argument(
@@ -233,6 +236,9 @@ def run_search(out, settings, hypermodel, table, train, progress):
     if settings.tuner != "hyperband":
         tuner.oracle.max_trials = settings.trials  # a resumed run may grow
     records = collect(tuner)
+    # From the tuner's own trials: a run killed between a trial's end and
+    # the write of trials.csv left it one trial short.
+    write_trials(out, records)
     progress.resume(len(records), trials.choose(records).get("min"))
     tuner.search(
         row_column(len(train)),
@@ -243,6 +249,30 @@ def run_search(out, settings, hypermodel, table, train, progress):
         verbose=0,
     )
     return tuner, collect(tuner)
+
+
+def _refresh_trials(out, settings):
+    """Rewrites trials.csv from the search's own trials, for the report."""
+    table, train, _ = load_data(settings)
+    hypermodel = TabularHyperModel(
+        table.features.iloc[train].reset_index(drop=True),
+        table.y[train],
+        table.task,
+        len(table.classes) if table.classes else None,
+        numeric=table.numeric_columns,
+        categorical=table.categorical_columns,
+    )
+    tuner = _tuner(
+        out,
+        settings,
+        hypermodel,
+        store.SEARCH_DIR,
+        settings.tuner,
+        settings.trials,
+        _Silent(),
+        record=False,
+    )
+    write_trials(out, collect(tuner))
 
 
 def _tuner_target(table, train):
@@ -393,25 +423,49 @@ def tune(settings: Settings, out: str | None, given: set[str], stream) -> str:
         settings.data = os.path.abspath(settings.data)
     # Every check of the folder and the data runs before anything is
     # written; what fails here is bad input (exit code 2).
+    checked, resumed, finished, data = _checked(out, settings, given)
+    os.makedirs(out, exist_ok=True)
+    with RunLock(out, _OWNER):
+        # Checked again under the lock: another run may have started or
+        # finished in this folder in between.
+        again, resumed, finished, data = _checked(
+            out, settings, given, data if not finished else None, checked
+        )
+        store.remove_temporaries(out)
+        return _run(out, again, resumed, finished, data, stream)
+
+
+def _checked(out, settings, given, data=None, before=None):
+    """open_run and load_data, their errors as bad input (exit code 2).
+
+    ``data`` is reused if the settings are ``before``'s."""
     try:
-        settings, resumed, finished = open_run(out, settings, given)
-        if not finished:
-            table, train, test = load_data(settings)
+        checked, resumed, finished = open_run(out, settings, given)
+        if finished:
+            data = None
+        elif data is None or before is None or checked != before:
+            data = load_data(checked)
     except ValueError as error:
         if isinstance(error, UsageError) or not str(error).startswith(
             "Invalid value for argument"
         ):
             raise
         raise UsageError(str(error)) from None
+    return checked, resumed, finished, data
+
+
+def _run(out, settings, resumed, finished, data, stream) -> str:
     if finished:
         stream.write(
             f"the run in {out} is finished; its report is rebuilt (give a larger "
             "--trials to extend it)\n"
         )
+        if not settings.path:
+            _refresh_trials(out, settings)
         build_report(out)
         return out
+    table, train, test = data
     started = time.time()
-    os.makedirs(out, exist_ok=True)
     _write_run(
         out,
         settings,

@@ -5,17 +5,22 @@ is one file, written to a temporary name and moved into place (atomic), as
 soon as that strength is fitted: a run killed with ``kill -9`` loses at most
 the strength it was fitting. The file holds the strength's results row, the
 model's weights and the optimizer's state, so the next strength starts
-exactly where the interrupted run would have.
+exactly where the interrupted run would have. It is a ``.npz`` of plain
+arrays (the row as JSON text), read with ``allow_pickle=False``: no pickle,
+so a file planted in a shared run folder cannot run code.
 """
 
 import hashlib
+import io
 import json
 import os
-import pickle
 import shutil
 import tempfile
+import zipfile
 
 import numpy as np
+
+from kreg._files import default_mode
 
 _META = "meta.json"
 
@@ -65,25 +70,39 @@ class PathCheckpoint:
             if not os.path.isfile(path):
                 return out
             try:
-                with open(path, "rb") as f:
-                    out.append(pickle.load(f))
-            except (OSError, EOFError, pickle.UnpicklingError):
+                out.append(_read(path))
+            except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
                 return out  # cannot be half-written; a damaged one is refitted
 
     def save(self, key: str, index: int, row, weights, optimizer_state) -> None:
         """Saves the ``index``-th strength of fit ``key``."""
-        entry = {
-            "row": row,
-            "weights": [np.asarray(w) for w in weights],
-            "optimizer": [np.asarray(v) for v in optimizer_state],
-        }
+        arrays = {"row": np.asarray(json.dumps([_plain(v) for v in row]))}
+        for name, values in (("weights", weights), ("optimizer", optimizer_state)):
+            values = [np.asarray(v) for v in values]
+            arrays[f"{name}_count"] = np.asarray(len(values))
+            arrays.update({f"{name}_{i}": v for i, v in enumerate(values)})
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
         os.makedirs(os.path.join(self.folder, key), exist_ok=True)
-        _atomic_write(self._file(key, index), pickle.dumps(entry))
+        _atomic_write(self._file(key, index), buffer.getvalue())
         if self.listener is not None:
             self.listener(key, index, row)
 
     def _file(self, key: str, index: int) -> str:
-        return os.path.join(self.folder, key, f"strength_{index:03d}.pkl")
+        return os.path.join(self.folder, key, f"strength_{index:03d}.npz")
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _read(path: str) -> dict:
+    with np.load(path, allow_pickle=False) as data:
+        entry = {"row": json.loads(str(data["row"]))}
+        for name in ("weights", "optimizer"):
+            count = int(data[f"{name}_count"])
+            entry[name] = [data[f"{name}_{i}"] for i in range(count)]
+    return entry
 
 
 def _same(stored, meta) -> bool:
@@ -107,6 +126,7 @@ def _atomic_write(path: str, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(temporary, default_mode())  # mkstemp made it 0600
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

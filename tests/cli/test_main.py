@@ -203,7 +203,8 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
     ):
         assert (out / name).is_file(), name
     assert not [n for n in os.listdir(out) if n.startswith(".tmp-")]
-    assert not [n for n in os.listdir(out) if n.endswith((".joblib", ".pkl"))]
+    every = [os.path.join(r, n) for r, _, names in os.walk(out) for n in names]
+    assert not [p for p in every if p.endswith((".joblib", ".pkl", ".pickle"))]
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "finished" and report["trials_done"] == 1
     assert report["data"]["classes"] == ["leave", "pause", "stay"]
