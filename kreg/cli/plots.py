@@ -25,6 +25,30 @@ def _save(figure: Figure, path: str) -> None:
         figure.savefig(temporary, dpi=110, format="png")
 
 
+def _legend_outside(axis) -> None:
+    """The legend right of the axes, never over the data."""
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+
+
+def _spread(records, x_of, step: float, log: bool) -> dict:
+    """x of each record, with records at the same x (and score) set side by side.
+
+    Trials of equal settings (all the "no penalty" ones, or one dropout rate)
+    would sit on top of each other; each gets its own slot around its x, in
+    steps of ``step`` (a factor on a log axis).
+    """
+    slots: dict = {}
+    for record in records:
+        x = x_of(record)
+        slots.setdefault(x, []).append(id(record))
+    out = {}
+    for x, ids in slots.items():
+        for index, key in enumerate(ids):
+            shift = index - (len(ids) - 1) / 2
+            out[key] = x * step**shift if log else x + step * shift
+    return out
+
+
 def _mark_chosen(axis, chosen, xs_of):
     styles = {"min": ("*", "red", "min"), "1se": ("s", "green", "1se")}
     for rule, record in chosen.items():
@@ -57,11 +81,12 @@ def score_vs_strength(records, chosen, label: str, path: str) -> None:
         s = record["strength"]
         return s if math.isfinite(s) else none_x
 
+    spread = _spread(records, x_of, step=1.25, log=True)
     kinds = sorted({r["regularizer"] for r in records})
     for kind in kinds:
         group = [r for r in records if r["regularizer"] == kind]
         axis.errorbar(
-            [x_of(r) for r in group],
+            [spread[id(r)] for r in group],
             [r["score"] for r in group],
             yerr=[r["score_se"] for r in group],
             fmt="o",
@@ -69,26 +94,35 @@ def score_vs_strength(records, chosen, label: str, path: str) -> None:
             color=_COLORS.get(kind, "black"),
             label="no penalty" if kind == "none" else kind,
         )
-    _mark_chosen(axis, chosen, x_of)
+    _mark_chosen(axis, chosen, lambda r: _chosen_x(r, records, spread, x_of))
     axis.set_xscale("log")
     ticks = [t for t in axis.get_xticks() if t > none_x * 3]
     axis.set_xticks([none_x, *ticks], ["none", *[f"{t:.0e}" for t in ticks]])
     axis.set_xlim(none_x / 3, max([*strengths, low]) * 3)
-    axis.set_xlabel("penalty strength λ (log scale)")
-    axis.set_ylabel(f"CV {label} (mean ± se)")
+    axis.set_xlabel("penalty strength λ (log scale; trials of equal λ side by side)")
+    axis.set_ylabel(f"CV {label}, mean ± standard error")
     axis.set_title("Cross-validated score against strength")
-    axis.legend(fontsize=8)
+    _legend_outside(axis)
     _save(figure, path)
+
+
+def _chosen_x(record, records, spread, x_of):
+    """Where a chosen trial was drawn (it may be a copy of a record)."""
+    for candidate in records:
+        if candidate is record or candidate == record:
+            return spread[id(candidate)]
+    return x_of(record)
 
 
 def score_vs_dropout(records, chosen, label: str, path: str) -> None:
     """CV score ± se against the dropout rate, colored by penalty kind."""
-    figure = Figure(figsize=(6.4, 4.2))
+    figure = Figure(figsize=(7.4, 4.2))
     axis = figure.add_subplot()
+    spread = _spread(records, lambda r: r["dropout"], step=0.012, log=False)
     for kind in sorted({r["regularizer"] for r in records}):
         group = [r for r in records if r["regularizer"] == kind]
         axis.errorbar(
-            [r["dropout"] for r in group],
+            [spread[id(r)] for r in group],
             [r["score"] for r in group],
             yerr=[r["score_se"] for r in group],
             fmt="o",
@@ -96,12 +130,20 @@ def score_vs_dropout(records, chosen, label: str, path: str) -> None:
             color=_COLORS.get(kind, "black"),
             label="no penalty" if kind == "none" else kind,
         )
-    _mark_chosen(axis, chosen, lambda r: r["dropout"])
-    axis.set_xlabel("dropout rate")
-    axis.set_ylabel(f"CV {label} (mean ± se)")
+    _mark_chosen(
+        axis, chosen, lambda r: _chosen_x(r, records, spread, lambda q: q["dropout"])
+    )
+    axis.set_xlabel(
+        "dropout rate (fraction of units dropped; equal rates side by side)"
+    )
+    axis.set_ylabel(f"CV {label}, mean ± standard error")
     axis.set_title("Cross-validated score against dropout")
-    axis.legend(fontsize=8)
+    _legend_outside(axis)
     _save(figure, path)
+
+
+#: The dashed curve of a refit that has no validation rows of its own.
+_TEST_ROWS = "held-out test rows (seen, not fitted)"
 
 
 def learning_curves(
@@ -110,10 +152,10 @@ def learning_curves(
     """Per model: data loss (train, and the rows watched) and the penalty apart.
 
     ``watched`` names, per model, the rows of its ``val_data_loss`` column
-    (default: the test rows, watched only).
+    (default: the held-out test rows, which no fit uses).
     """
     watched = watched or {}
-    figure = Figure(figsize=(9.6, 3.8))
+    figure = Figure(figsize=(11.0, 4.0))
     loss_axis = figure.add_subplot(1, 2, 1)
     penalty_axis = figure.add_subplot(1, 2, 2)
     colors = {"min": "tab:red", "1se": "tab:green", "unregularized": "tab:gray"}
@@ -128,39 +170,62 @@ def learning_curves(
                 frame["val_data_loss"],
                 "--",
                 color=color,
-                label=f"{name}: {watched.get(name, 'test (watched only)')}",
+                label=f"{name}: {watched.get(name, _TEST_ROWS)}",
             )
         penalty_axis.plot(
             frame["epoch"], frame["penalty"], "-", color=color, label=name
         )
     loss_axis.set_xlabel("epoch")
-    loss_axis.set_ylabel(f"data loss ({label})")
-    loss_axis.set_title("Data loss (no penalty)")
-    loss_axis.legend(fontsize=7)
+    loss_axis.set_ylabel(f"data loss: {label}, without the penalty")
+    loss_axis.set_title("Data loss")
+    loss_axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     penalty_axis.set_xlabel("epoch")
-    penalty_axis.set_ylabel("penalty added to the loss")
+    penalty_axis.set_ylabel("penalty added to the loss (loss units)")
     penalty_axis.set_title("Penalty")
-    penalty_axis.legend(fontsize=7)
+    penalty_axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     _save(figure, path)
 
 
 def sparsity(models: dict, path: str) -> None:
-    """Per layer and model: the fraction of exactly-zero and near-zero weights."""
-    figure = Figure(figsize=(9.6, 3.8))
+    """Per layer and model: the fraction of exactly-zero and near-zero weights.
+
+    The y scale follows the data (small fractions stay visible), and a panel
+    with nothing to show says so in words.
+    """
+    figure = Figure(figsize=(11.0, 3.8))
     names = list(models)
     layers = [row["layer"] for row in models[names[0]]]
     positions = np.arange(len(layers))
     width = 0.8 / max(len(names), 1)
-    for index, (key, title) in enumerate(
-        (("zero_fraction", "Exactly zero"), ("near_zero_fraction", "|w| ≤ 1e-3"))
-    ):
+    panels = (
+        (
+            "zero_fraction",
+            "Exactly zero weights",
+            "no weight is exactly zero, in any model",
+        ),
+        (
+            "near_zero_fraction",
+            "Weights with |w| ≤ 1e-3",
+            "no weight is within 1e-3 of 0, in any model",
+        ),
+    )
+    for index, (key, title, empty) in enumerate(panels):
         axis = figure.add_subplot(1, 2, index + 1)
+        axis.set_title(title)
+        highest = max(row[key] for name in names for row in models[name])
+        if highest <= 0:
+            axis.text(
+                0.5, 0.5, empty, ha="center", va="center", transform=axis.transAxes
+            )
+            axis.set_xticks([])
+            axis.set_yticks([])
+            continue
         for offset, name in enumerate(names):
             values = [row[key] for row in models[name]]
             axis.bar(positions + offset * width, values, width, label=name)
         axis.set_xticks(positions + width * (len(names) - 1) / 2, layers)
-        axis.set_ylim(0, 1)
+        axis.set_xlabel("layer")
+        axis.set_ylim(0, min(1.0, highest * 1.15))
         axis.set_ylabel("fraction of the layer's kernel")
-        axis.set_title(f"{title} weights per layer")
-        axis.legend(fontsize=7)
+        axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     _save(figure, path)

@@ -205,8 +205,8 @@ class RegularizationPath:
             label="training data loss",
         )
         ax.set_xscale("log")
-        ax.set_xlabel("strength λ")
-        ax.set_ylabel("data loss")
+        ax.set_xlabel("penalty strength λ (log scale)")
+        ax.set_ylabel("data loss, without the penalty (mean ± se)")
         for rule, style in (("min", ":"), ("1se", "-.")):
             ax.axvline(
                 self.best_strength(rule), color="k", ls=style, lw=1, label=f"λ {rule}"
@@ -233,10 +233,18 @@ class RegularizationPath:
         twin.set_ylim(-0.02, 1.02)
         lines = ax.get_legend_handles_labels()
         more = twin.get_legend_handles_labels()
-        ax.legend(lines[0] + more[0], lines[1] + more[1], loc="best", fontsize=8)
+        # Below the axes: inside, it covered the curves or the λ lines.
+        ax.legend(
+            lines[0] + more[0],
+            lines[1] + more[1],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncol=3,
+            fontsize=8,
+        )
         ax.set_title(title or "Regularization path")
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        fig.savefig(path, dpi=100, bbox_inches="tight")
         plt.close(fig)
         return path
 
