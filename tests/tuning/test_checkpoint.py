@@ -94,3 +94,32 @@ def test_another_grid_clears_the_checkpoint(tmp_path):
     assert len(store.done("fold_0")) == 1
     store.start([1.0, 0.1, 0.01], 10)
     assert store.done("fold_0") == []
+
+
+class _Planted:
+    """What a crafted pickle would run on loading."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_checkpoints_hold_plain_arrays_and_never_unpickle(tmp_path):
+    store = checkpoint.PathCheckpoint(tmp_path / "ck")
+    store.start([1.0, 0.1], n_rows=10)
+    weights = [np.ones((2, 3), "float32"), np.zeros(3, "float32")]
+    store.save("fold_0", 0, (1.0, np.float32(0.5), 3, float("nan")), weights, [])
+    [entry] = store.done("fold_0")
+    assert entry["row"][:3] == [1.0, 0.5, 3] and np.isnan(entry["row"][3])
+    np.testing.assert_array_equal(entry["weights"][1], weights[1])
+    assert entry["optimizer"] == []
+    # A file planted in a shared folder: an object array (a pickle inside).
+    marker = tmp_path / "ran"
+    planted = np.empty(1, dtype=object)
+    planted[0] = _Planted(str(marker))
+    path = tmp_path / "ck" / "fold_0" / "strength_000.npz"
+    np.savez(path, row=planted, weights_count=np.asarray(0))
+    assert store.done("fold_0") == []  # read as damaged: refitted
+    assert not marker.exists()
