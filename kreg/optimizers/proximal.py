@@ -370,6 +370,7 @@ class Proximal(keras.optimizers.Optimizer):
         # inner optimizer increments its iterations.
         learning_rate = self.inner_optimizer.learning_rate
         local_step = self.inner_optimizer.iterations + 1
+        replicas = _replicas_summing_gradients()
         planned = []
         for i, (grad, variable) in enumerate(zip(grads, trainable_variables)):
             # Read when the train step is traced, so a regularizer attached
@@ -388,6 +389,8 @@ class Proximal(keras.optimizers.Optimizer):
                 scale = self.inner_optimizer.loss_scale_factor
                 if scale is not None:
                     penalty_grad = penalty_grad * scale
+                if replicas > 1:
+                    penalty_grad = penalty_grad / float(replicas)
                 grads[i] = ops.convert_to_tensor(grad) - ops.cast(
                     penalty_grad, grad.dtype
                 )
@@ -458,6 +461,25 @@ class Proximal(keras.optimizers.Optimizer):
             config.pop("inner_optimizer"), custom_objects=custom_objects
         )
         return cls(inner, **config)
+
+
+def _replicas_summing_gradients() -> int:
+    """How many replicas' gradients the inner optimizer sums, 1 off a strategy.
+
+    Under a ``tf.distribute`` strategy Keras divides every weight penalty by
+    the number of replicas (``scale_loss_for_distribution``) and the inner
+    optimizer sums the replicas' gradients. Each replica must then subtract
+    its share of the penalty's gradient: subtracting all of it on every
+    replica took the penalty out N times, so with two replicas the lasso
+    pushed weights *away* from zero (issue 15, defect 11).
+    """
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    if tf.distribute.get_replica_context() is None:
+        return 1  # cross-replica context: Keras sums nothing
+    return tf.distribute.get_strategy().num_replicas_in_sync
 
 
 _BASE_DEFAULTS = {
