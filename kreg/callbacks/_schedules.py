@@ -60,7 +60,11 @@ class Shape:
         self.shape = shape
         self.delay = check_int(delay, "delay", owner, low=0)
         default_start = 0.0 if shape in ("warmup", "curriculum") else 1.0
-        if shape == "warmup" and start not in (None, 0, 0.0):
+        if (
+            shape == "warmup"
+            and start is not None
+            and check_float(start, "start", owner)
+        ):
             raise invalid_argument(owner, "start", "None or 0 for 'warmup'", start)
         self.start = check_float(
             default_start if start is None else start, "start", owner, low=0.0

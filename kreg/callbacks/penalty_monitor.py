@@ -135,6 +135,13 @@ class PenaltyMonitor(Callback):
 
 
 def _looks_like_data(data) -> bool:
+    """Data ``evaluate`` can score: ``(x, y)`` or ``(x, y, sample_weight)`` of
+    arrays, or a dataset of such batches; an array alone has no targets."""
     if isinstance(data, (tuple, list)):
-        return len(data) in (2, 3)
+        return len(data) in (2, 3) and all(
+            hasattr(part, "shape") or isinstance(part, (list, dict))
+            for part in data[:2]
+        )
+    if hasattr(data, "shape"):
+        return False
     return hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict))

@@ -111,7 +111,7 @@ class SWA(Callback):
             start_epoch = check_int(start_epoch, "start_epoch", owner, low=0)
         self.start_epoch = start_epoch
         self.frequency = check_int(frequency, "frequency", owner, low=1)
-        if bn_data is not None and isinstance(bn_data, (str, bytes, dict, int, float)):
+        if bn_data is not None and not _is_input_data(bn_data):
             raise invalid_argument(
                 owner,
                 "bn_data",
@@ -231,3 +231,14 @@ class SWA(Callback):
             return
         for element in data:
             yield element[0] if isinstance(element, (tuple, list)) else element
+
+
+def _is_input_data(data) -> bool:
+    """Inputs ``_batches`` can iterate: an array or tensor of rows, an
+    ``(x, y)`` tuple of them, or an iterable of batches (a ``tf.data.Dataset``,
+    a generator)."""
+    if isinstance(data, (tuple, list)):
+        return len(data) in (1, 2, 3) and _is_input_data(data[0])
+    if hasattr(data, "shape"):
+        return len(getattr(data, "shape", ())) >= 1
+    return hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict))

@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from kreg._api import register
-from kreg._validation import check_float, check_int, invalid_argument
+from kreg._validation import check_float, check_seed, invalid_argument
 from kreg.ops.dropout import concrete_dropout, concrete_dropout_regularizer
 
 
@@ -109,7 +109,7 @@ class ConcreteDropout(keras.layers.Wrapper):
             temperature, "temperature", owner, low=0.0, low_inclusive=False
         )
         if seed is not None:
-            seed = check_int(seed, "seed", owner)
+            seed = check_seed(seed, owner)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         low, high = _logit(self.init_min), _logit(self.init_max)

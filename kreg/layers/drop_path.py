@@ -3,7 +3,7 @@
 import keras
 
 from kreg._api import register
-from kreg._validation import check_float, check_int, invalid_argument
+from kreg._validation import MAX_LENGTH, check_float, check_int, invalid_argument
 from kreg.layers.variable_rate import VariableRate
 from kreg.ops.dropout import drop_path
 
@@ -120,13 +120,18 @@ def drop_path_rates(max_rate: float, depth) -> list:
                 owner, "depth", "an integer >= 1 or a non-empty list of them", depth
             )
         stages = [check_int(d, "depth", owner, low=1) for d in depth]
+        if sum(stages) > MAX_LENGTH:
+            raise invalid_argument(
+                owner, "depth", f"at most {MAX_LENGTH} blocks in all", depth
+            )
         flat = _linear_rates(max_rate, sum(stages))
         out, start = [], 0
         for size in stages:
             out.append(flat[start : start + size])
             start += size
         return out
-    return _linear_rates(max_rate, check_int(depth, "depth", owner, low=1))
+    depth = check_int(depth, "depth", owner, low=1, high=MAX_LENGTH)
+    return _linear_rates(max_rate, depth)
 
 
 def _linear_rates(max_rate: float, n: int) -> list:

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from kreg._api import register
-from kreg._validation import check_int, invalid_argument
+from kreg._validation import check_seed, invalid_argument
 from kreg.layers._magnitude import VariableMagnitude
 from kreg.ops.augmentation import feature_noise
 
@@ -78,7 +78,7 @@ class FeatureNoise(VariableMagnitude, keras.layers.Layer):
                 )
             features = sorted(set(features))
         self.features = features
-        self.seed = None if seed is None else check_int(seed, "seed", "FeatureNoise")
+        self.seed = None if seed is None else check_seed(seed, "FeatureNoise")
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):

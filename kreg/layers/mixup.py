@@ -3,7 +3,7 @@
 import keras
 
 from kreg._api import register
-from kreg._validation import check_int, invalid_argument
+from kreg._validation import check_seed, invalid_argument
 from kreg.layers._magnitude import VariableMagnitude
 from kreg.ops.augmentation import mixup
 
@@ -62,7 +62,7 @@ class TabularMixUp(VariableMagnitude, keras.layers.Layer):
     def __init__(self, alpha: float = 0.2, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self._init_magnitude(alpha)
-        self.seed = None if seed is None else check_int(seed, "seed", "TabularMixUp")
+        self.seed = None if seed is None else check_seed(seed, "TabularMixUp")
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     @property

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from kreg._api import register
-from kreg._validation import check_int, invalid_argument
+from kreg._validation import check_int, check_seed, invalid_argument
 
 
 @register
@@ -42,7 +42,7 @@ class StackedDropout(keras.layers.Layer):
         owner = type(self).__name__
         self.members = check_int(members, "members", owner, low=1)
         if seed is not None:
-            seed = check_int(seed, "seed", owner)
+            seed = check_seed(seed, owner)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._rate = self.add_weight(

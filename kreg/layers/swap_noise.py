@@ -3,7 +3,7 @@
 import keras
 
 from kreg._api import register
-from kreg._validation import check_int
+from kreg._validation import check_seed
 from kreg.layers._magnitude import VariableMagnitude
 from kreg.layers.feature_noise import _check_shape
 from kreg.ops.augmentation import swap_noise
@@ -50,7 +50,7 @@ class SwapNoise(VariableMagnitude, keras.layers.Layer):
     def __init__(self, magnitude: float = 0.1, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self._init_magnitude(magnitude)
-        self.seed = None if seed is None else check_int(seed, "seed", "SwapNoise")
+        self.seed = None if seed is None else check_seed(seed, "SwapNoise")
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):

@@ -2,7 +2,7 @@
 
 import keras
 
-from kreg._validation import check_float, check_int
+from kreg._validation import check_float, check_seed
 
 
 class VariableRate:
@@ -36,7 +36,7 @@ class VariableRate:
         owner = type(self).__name__
         rate = check_float(rate, "rate", owner, low=0.0, high=1.0, high_inclusive=False)
         if seed is not None:
-            seed = check_int(seed, "seed", owner)
+            seed = check_seed(seed, owner)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._rate = self.add_weight(

@@ -271,7 +271,7 @@ class Proximal(keras.optimizers.Optimizer):
         if isinstance(inner_optimizer, (str, dict)):
             try:
                 inner_optimizer = keras.optimizers.get(inner_optimizer)
-            except ValueError:
+            except (ValueError, TypeError, KeyError):
                 pass  # reported below, in kreg's words
         if not isinstance(inner_optimizer, keras.optimizers.Optimizer) or isinstance(
             inner_optimizer, (keras.optimizers.LossScaleOptimizer, Proximal)

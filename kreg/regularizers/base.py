@@ -77,7 +77,39 @@ class Regularizer(keras.regularizers.Regularizer):
         """
         return ops.stack([self.penalty(x[m]) for m in range(x.shape[0])])
 
+    def factor_shape(self, shape) -> tuple:
+        """The shape ``penalty_factor`` must broadcast to, for a weight of ``shape``.
+
+        One factor per weight: the weight's shape (one member's slice for a
+        stacked weight). The group lassos override it: one per group.
+        """
+        return tuple(shape[1:] if self.members is not None else shape)
+
+    def check_factor_shape(self, shape) -> None:
+        """Raises a ValueError naming ``penalty_factor`` if it does not fit ``shape``.
+
+        Called with the weight's static shape, before the penalty, so a
+        wrong factor reads as such rather than as a backend's
+        ``Incompatible shapes``.
+        """
+        if self.penalty_factor is None or any(d is None for d in shape):
+            return
+        target = self.factor_shape(tuple(int(d) for d in shape))
+        try:
+            fits = np.broadcast_shapes(self.penalty_factor.shape, target) == target
+        except ValueError:
+            fits = False
+        if not fits:
+            raise invalid_argument(
+                type(self).__name__,
+                "penalty_factor",
+                f"a scalar or an array broadcastable to {target} (the factors "
+                f"of a weight of shape {tuple(shape)})",
+                f"<array of shape {self.penalty_factor.shape}>",
+            )
+
     def __call__(self, x):
+        self.check_factor_shape(tuple(x.shape))
         strength = ops.cast(self._strength, x.dtype)
         if self.members is None:
             return strength * ops.cast(self.penalty(x), x.dtype)
@@ -152,14 +184,21 @@ def _check_factor(factor, owner: str):
     if factor is None:
         return None
     try:
-        array = np.asarray(factor, dtype="float32")
-    except (TypeError, ValueError):
+        raw = np.asarray(factor)
+        # Numbers only: "0.1" and True would convert, but are not factors.
+        array = np.asarray(raw, dtype="float32") if raw.dtype.kind in "fiu" else None
+    except (TypeError, ValueError, OverflowError):
         array = None
-    if array is None or not np.all(np.isfinite(array)) or np.any(array < 0):
+    if (
+        array is None
+        or array.size == 0  # [] would silently switch the penalty off
+        or not np.all(np.isfinite(array))
+        or np.any(array < 0)
+    ):
         raise invalid_argument(
             owner,
             "penalty_factor",
-            "None or an array of non-negative finite floats",
+            "None or a non-empty array of non-negative finite floats",
             factor,
         )
     return array

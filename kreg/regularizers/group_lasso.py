@@ -53,6 +53,12 @@ class GroupLasso(Regularizer):
     def penalty(self, x):
         return group_lasso_penalty(x, self.groups, self._factor(x.dtype))
 
+    def factor_shape(self, shape) -> tuple:
+        # One factor per group: the units (last axis) or the inputs (axis -2).
+        if len(shape) < 2:
+            return tuple(shape)  # no groups: the penalty itself will say so
+        return (shape[-1] if self.groups == "units" else shape[-2],)
+
     def member_penalties(self, x):
         factor = self._factor(x.dtype)
         return group_lasso_penalty(x, self.groups, factor, members=True)

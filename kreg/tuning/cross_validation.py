@@ -9,7 +9,7 @@ from sklearn import model_selection
 from kreg._validation import invalid_argument
 
 
-def check_data(x, y, owner: str):
+def check_data(x, y, owner: str, y_name: str = "y"):
     """Checks arrays for cross-validation before any training.
 
     ``x`` is an array or a list/dict of arrays (multi-input models), ``y`` an
@@ -18,10 +18,13 @@ def check_data(x, y, owner: str):
 
     Returns:
         ``(x, y, n)`` with numpy arrays (a 1-D ``y`` as one column) and the
-        number of samples.
+        number of samples. ``y_name`` names ``y`` in errors (``sample_weight``
+        when that is what is checked against ``x``).
     """
     if x is None or y is None:
-        raise invalid_argument(owner, "y" if x is not None else "x", "an array", None)
+        raise invalid_argument(
+            owner, y_name if x is not None else "x", "an array", None
+        )
     if hasattr(x, "element_spec") or hasattr(x, "__next__"):
         raise invalid_argument(
             owner,
@@ -57,12 +60,12 @@ def check_data(x, y, owner: str):
         return array
 
     x = keras.tree.map_structure(lambda a: as_array(a, "x"), x)
-    y = as_array(y, "y")
+    y = as_array(y, y_name)
     lengths = {len(a) for a in keras.tree.flatten(x)}
     if len(lengths) != 1 or len(y) not in lengths:
         raise invalid_argument(
             owner,
-            "y",
+            y_name,
             f"as many rows as x ({sorted(lengths)})",
             f"<array with {len(y)} rows>",
         )

@@ -11,7 +11,13 @@ import numpy as np
 import tensorflow as tf
 
 from kreg import regularizers
-from kreg._validation import check_choice, check_float, check_int, invalid_argument
+from kreg._validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_seed,
+    invalid_argument,
+)
 from kreg.callbacks import EarlyStopping
 from kreg.metrics import DataLoss
 from kreg.ops.penalties import group_axes
@@ -443,7 +449,7 @@ def regularization_path(
         warm_patience = patience
     warm_patience = check_int(warm_patience, "warm_patience", owner, low=0)
     min_delta = check_float(min_delta, "min_delta", owner, low=0.0)
-    seed = check_int(seed, "seed", owner, low=0)
+    seed = check_seed(seed, owner)
     sparsity_tol = check_float(sparsity_tol, "sparsity_tol", owner, low=0.0)
     if not isinstance(warm_start, bool):
         raise invalid_argument(owner, "warm_start", "a bool", warm_start)

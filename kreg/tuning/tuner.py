@@ -15,7 +15,13 @@ from keras_tuner.engine.trial import TrialStatus
 from keras_tuner.src.distribute import utils as dist_utils
 from keras_tuner.src.engine import objective as kt_objective
 
-from kreg._validation import check_choice, check_int, invalid_argument
+from kreg._validation import (
+    SEED_MAX,
+    check_bool,
+    check_choice,
+    check_int,
+    invalid_argument,
+)
 from kreg.callbacks import EarlyStopping
 from kreg.metrics import DataLoss
 from kreg.tuning import _progress, cross_validation, selection
@@ -100,8 +106,12 @@ class Tuner(keras_tuner.Tuner):
         objective: metric name or ``keras_tuner.Objective``. Defaults to
             `None`, i.e. `"val_data_loss"` (minimized).
         max_trials: trials to run (named oracles). Defaults to `10`.
-        max_epochs: the largest epoch budget of `"hyperband"`. Defaults to
-            `None` (the ``epochs`` given to :meth:`search`, else 10).
+        max_epochs: the most epochs of any fit: the largest epoch budget of
+            `"hyperband"` (10 when `None`), and for the other oracles a cap
+            on the ``epochs`` given to :meth:`search`. Defaults to `None`.
+        max_consecutive_failed_trials: the search stops (KerasTuner's
+            ``RuntimeError``) after this many failed trials in a row; a
+            diverging (non-finite) trial is a failed trial. Defaults to `3`.
         seed: seed of the folds and of every fit; the oracle gets
             ``seed + 1`` (KerasTuner reads 0 as no seed). Defaults to `None`
             (the oracle's own random seed).
@@ -157,17 +167,27 @@ class Tuner(keras_tuner.Tuner):
         directory=None,
         project_name=None,
         overwrite: bool = False,
+        max_consecutive_failed_trials: int = 3,
         **kwargs,
     ):
         owner = "Tuner"
         hypermodel = _as_hypermodel(hypermodel)
+        # A truthy "no" must not delete a project: only a real bool counts.
+        overwrite = check_bool(overwrite, "overwrite", owner)
+        max_failed = check_int(
+            max_consecutive_failed_trials,
+            "max_consecutive_failed_trials",
+            owner,
+            low=1,
+        )
         self.cv = cross_validation.check_cv(cv, owner)
         self.stratify = check_choice(stratify, "stratify", owner, ("auto", True, False))
         if patience is not None:
             patience = check_int(patience, "patience", owner, low=0)
         self.patience = patience
         if seed is not None:
-            seed = check_int(seed, "seed", owner, low=0)
+            # seed + 1 seeds the oracle, so the bound is one lower.
+            seed = check_int(seed, "seed", owner, low=0, high=SEED_MAX - 1)
         if level is not None and not callable(level):
             raise invalid_argument(owner, "level", "a function hp -> float", level)
         self.level = level or regularization_level
@@ -178,6 +198,11 @@ class Tuner(keras_tuner.Tuner):
         # random.randint(1, 10000)`), so seed=0 would draw other trials in
         # every process: the oracle gets seed + 1, the folds and fits seed.
         oracle_seed = None if seed is None else seed + 1
+        if max_epochs is not None:
+            max_epochs = check_int(max_epochs, "max_epochs", owner, low=1)
+        # Every oracle honours it: hyperband's largest budget, and for the
+        # others a cap on search's epochs (never accepted and ignored).
+        self.max_epochs = max_epochs
         if isinstance(oracle, keras_tuner.Oracle):
             if seed is not None:
                 oracle.seed = oracle_seed
@@ -188,17 +213,29 @@ class Tuner(keras_tuner.Tuner):
                 oracle.objective = make_objective(objective)
             elif objective is not None:
                 oracle.objective = make_objective(objective)
+            oracle.max_consecutive_failed_trials = max_failed
         elif isinstance(oracle, str) and oracle in ORACLES:
             obj = make_objective(objective)
             if oracle == "hyperband":
-                max_epochs = check_int(max_epochs or 10, "max_epochs", owner, low=1)
+                max_epochs = check_int(
+                    10 if max_epochs is None else max_epochs,
+                    "max_epochs",
+                    owner,
+                    low=1,
+                )
                 oracle = ORACLES[oracle](
-                    objective=obj, max_epochs=max_epochs, seed=oracle_seed
+                    objective=obj,
+                    max_epochs=max_epochs,
+                    seed=oracle_seed,
+                    max_consecutive_failed_trials=max_failed,
                 )
             else:
                 max_trials = check_int(max_trials, "max_trials", owner, low=1)
                 oracle = ORACLES[oracle](
-                    objective=obj, max_trials=max_trials, seed=oracle_seed
+                    objective=obj,
+                    max_trials=max_trials,
+                    seed=oracle_seed,
+                    max_consecutive_failed_trials=max_failed,
                 )
         else:
             listed = ", ".join(repr(k) for k in ORACLES)
@@ -275,8 +312,12 @@ class Tuner(keras_tuner.Tuner):
             fit_kwargs.pop(name, None)
         x, y, n = cross_validation.check_data(x, y, owner)
         if sample_weight is not None:
-            _, sample_weight, _ = cross_validation.check_data(x, sample_weight, owner)
+            _, sample_weight, _ = cross_validation.check_data(
+                x, sample_weight, owner, y_name="sample_weight"
+            )
         epochs = check_int(epochs, "epochs", owner, low=1)
+        if self.max_epochs is not None:
+            epochs = min(epochs, self.max_epochs)
         batch_size = check_int(batch_size, "batch_size", owner, low=1)
         self._trial_lines = check_int(verbose, "verbose", owner, low=0) >= 1
         # Level 1 is kreg's trial lines alone; Keras' and KerasTuner's from 2.
