@@ -21,6 +21,12 @@ OBJECTIVE = "val_data_loss"
 #: Early-stopping patience of every fit, in epochs.
 PATIENCE = 6
 
+#: Failed trials in a row the search tolerates. The CLI's own search space
+#: has corners that diverge (the largest learning rate with the weakest
+#: penalty): such a trial fails with a note and the search goes on, however
+#: many come in a row; a run where every trial fails ends with one error.
+TOLERATED_FAILURES = 1_000_000
+
 
 class FoldProgress(keras.callbacks.Callback):
     """Tells the progress bar when a fold's fit ends.
@@ -44,6 +50,7 @@ class RunTuner(tuning.Tuner):
     """``kreg.tuning.Tuner`` that keeps ``trials.csv`` and the progress bar."""
 
     def __init__(self, *args, out: str | None, progress, **kwargs):
+        kwargs.setdefault("max_consecutive_failed_trials", TOLERATED_FAILURES)
         super().__init__(*args, **kwargs)
         self.out = out  # None: keep no trials.csv (the baseline's search)
         self.progress = progress
@@ -54,12 +61,25 @@ class RunTuner(tuning.Tuner):
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
+        if trial.status in ("FAILED", "INVALID"):
+            self.progress.note(f"trial {trial.trial_id} failed: {failure(trial)}")
         records = collect(self)
         if self.out is not None:
             write_trials(self.out, records)
         record = next((r for r in records if r["trial_id"] == trial.trial_id), None)
         if record is not None:
             self.progress.trial_done(record)
+
+
+def failure(trial) -> str:
+    """The last line of a failed trial's message (KerasTuner keeps a traceback)."""
+    lines = [line for line in str(trial.message or "").splitlines() if line.strip()]
+    if not lines:
+        return "no message"
+    last = lines[-1]
+    # "keras_tuner.src.errors.FailedTrialError: Trial 3: ..." -> "Trial 3: ..."
+    head, _, rest = last.partition(": ")
+    return rest if rest and "Error" in head.split(".")[-1] else last
 
 
 def collect(tuner: tuning.Tuner) -> list[dict]:
