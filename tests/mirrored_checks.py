@@ -57,7 +57,7 @@ def build(layers=()):
     return keras.Model(inputs, out)
 
 
-def fit(strategy, make_optimizer, *, callbacks=(), layers=(), epochs=3):
+def fit(strategy, make_optimizer, *, callbacks=(), layers=(), epochs=2):
     with strategy.scope():
         keras.utils.set_random_seed(0)
         model = build(layers() if callable(layers) else layers)
@@ -65,6 +65,9 @@ def fit(strategy, make_optimizer, *, callbacks=(), layers=(), epochs=3):
             make_optimizer(),
             "binary_crossentropy",
             metrics=[kreg.metrics.DataLoss("binary_crossentropy")],
+            # Two steps: tracing the train function would cost more than
+            # running them eagerly (the replicas still all-reduce).
+            run_eagerly=True,
         )
     history = model.fit(
         X,
@@ -93,13 +96,12 @@ def main() -> None:
     assert two.num_replicas_in_sync == 2
     opt = keras.optimizers
     prox = kreg.optimizers.Proximal
+    # The three ways Proximal takes its step: SGD's (with momentum), an
+    # adaptive optimizer's slots, and the plain learning rate.
     optimizers = {
         "proximal_sgd_momentum": lambda: prox(opt.SGD(0.1, momentum=0.9)),
         "proximal_adam": lambda: prox(opt.Adam(0.05)),
-        "proximal_rmsprop": lambda: prox(opt.RMSprop(0.01, momentum=0.5)),
-        "proximal_adagrad": lambda: prox(opt.Adagrad(0.1)),
         "proximal_learning_rate_step": lambda: prox(opt.Nadam(0.05), "learning_rate"),
-        "plain_adam": lambda: opt.Adam(0.05),
     }
     results = {}
     for name, make in optimizers.items():
@@ -110,7 +112,7 @@ def main() -> None:
 
     def callbacks():
         return [
-            sched.RegularizationSchedule("linear", start=0.5, end=2.0, epochs=3),
+            sched.RegularizationSchedule("linear", start=0.5, end=2.0, epochs=2),
             sched.PenaltyMonitor(training_data=(X, Y)),
             sched.EarlyStopping("data_loss", patience=1),
             sched.SWA(start_epoch=1),
@@ -142,7 +144,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(512, 20)).astype("float32")
     y = x[:, 0] * 2 - x[:, 1] * 1.5 + x[:, 2] + rng.logistic(size=512) > 0
-    supports = []
+    kernels = []
     for strategy in (one, two):
         with strategy.scope():
             keras.utils.set_random_seed(0)
@@ -157,11 +159,12 @@ def main() -> None:
                 ]
             )
             model.compile(prox(opt.SGD(0.5)), "binary_crossentropy")
-        # 300 full-batch steps in one epoch: no per-epoch overhead.
-        tiled_x, tiled_y = np.tile(x, (300, 1)), np.tile(y[:, None], (300, 1))
+        # 100 full-batch steps in one epoch: no per-epoch overhead.
+        tiled_x, tiled_y = np.tile(x, (100, 1)), np.tile(y[:, None], (100, 1))
         model.fit(tiled_x, tiled_y.astype("float32"), batch_size=512, verbose=0)
-        supports.append(np.flatnonzero(model.layers[0].kernel.numpy()).tolist())
-    results["lasso_supports"] = supports
+        kernels.append(model.layers[0].kernel.numpy())
+    results["lasso_supports"] = [np.flatnonzero(k).tolist() for k in kernels]
+    results["lasso"] = float(np.max(np.abs(kernels[0] - kernels[1])))
     json.dump(results, sys.stdout)
 
 
