@@ -1,0 +1,149 @@
+"""Many models in one fit: 100 members (5 folds x 20 strengths) against one.
+
+For kreg's default tabular net (30 -> 32 -> 1 with a linear skip, L1 on the
+input kernels, ``Proximal(Adam)``) and for its GLM (``units=0``), on a
+300-row table with 30 features, side by side in one process:
+
+- one member: ``kreg.tuning.tabular_model`` fitted alone on one fold's
+  training rows (build, compile, trace and fit: what one separate fit costs);
+- 100 members: ``kreg.members.stacked_tabular_model`` with 100 members (the
+  5 folds of ``fold_roles`` repeated for 20 strengths on a log grid), fitted
+  once on the 300 rows with the roles as ``sample_weight``;
+- 100 separate fits: estimated from ``--sample`` separate fits (of
+  different folds and strengths) times 100 / sample.
+
+All fits run the same number of epochs with batches of 32 rows. Goal: 100
+members in at most 3x the wall time of one member. The ratios are printed;
+on a busy machine rerun and compare. Memory per member is estimated from the
+weights, gradients, Adam's two moments and the activations of a batch,
+counted in float32; it grows linearly with the members.
+
+    python benchmarks/members.py [--epochs 30] [--sample 3]
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import kreg  # noqa: E402
+
+ROWS, FEATURES, UNITS, BATCH = 300, 30, 32, 32
+FOLDS, STRENGTHS = 5, 20
+
+
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(ROWS, FEATURES)).astype("float32")
+    w = np.zeros((FEATURES, 1), "float32")
+    w[:5, 0] = [2.0, -1.5, 1.0, 0.5, -0.5]
+    y = x @ w + np.tanh(x[:, 5:6] * x[:, 6:7]) + 0.5 * rng.normal(size=(ROWS, 1))
+    return x, ((y - y.mean()) / y.std()).astype("float32")
+
+
+def one_fit(x, y, train, strength, units, epochs):
+    start = time.perf_counter()
+    model = kreg.tuning.tabular_model(
+        kreg.regularizers.L1(strength), n_features=FEATURES, units=units
+    )
+    model.fit(x[train], y[train], batch_size=BATCH, epochs=epochs, verbose=0)
+    return time.perf_counter() - start
+
+
+def stack_fit(x, y, roles, strengths, units, epochs):
+    start = time.perf_counter()
+    model = kreg.members.stacked_tabular_model(
+        kreg.regularizers.L1(list(strengths)),
+        members=len(strengths),
+        n_features=FEATURES,
+        units=units,
+    )
+    model.fit(x, y, sample_weight=roles, batch_size=BATCH, epochs=epochs, verbose=0)
+    return time.perf_counter() - start, model
+
+
+def memory_per_member(units, members=100):
+    params = (FEATURES + 1) * 1  # linear
+    if units:
+        params += (FEATURES + 1) * units + (units + 1) * 1
+    # weights, gradients, Adam's m and v, and the step's old copy (frozen
+    # members) and prox temporaries: about 6 copies of the parameters.
+    weights = 6 * params * 4
+    # Forward and backward activations of one batch: hidden pre/post
+    # activation, dropout mask, outputs, per-row losses, about 4 per unit.
+    activations = 4 * BATCH * (units + 2) * 4
+    return params, weights + activations
+
+
+def run(units, epochs, sample, x, y):
+    roles = kreg.members.fold_roles(ROWS, FOLDS, seed=0)
+    grid = np.geomspace(0.1, 1e-4, STRENGTHS)
+    strengths = np.repeat(grid, FOLDS)  # member i*5+j: strength i, fold j
+    all_roles = kreg.members.repeat_roles(roles, STRENGTHS)
+    train0 = roles[:, 0] == kreg.members.TRAIN
+    one = one_fit(x, y, train0, float(grid[10]), units, epochs)
+    hundred, model = stack_fit(x, y, all_roles, strengths, units, epochs)
+    picks = np.random.default_rng(1).choice(FOLDS * STRENGTHS, sample, replace=False)
+    separate = [
+        one_fit(
+            x,
+            y,
+            all_roles[:, m] == kreg.members.TRAIN,
+            float(strengths[m]),
+            units,
+            epochs,
+        )
+        for m in picks
+    ]
+    estimate = float(np.mean(separate)) * FOLDS * STRENGTHS
+    params, per_member = memory_per_member(units)
+    name = "net (30 -> 32 -> 1 + linear)" if units else "GLM (units=0)"
+    print(f"\n{name}, {ROWS} rows, {epochs} epochs, batches of {BATCH}")
+    print(f"  one member's fit:           {one:7.2f} s")
+    print(f"  100 members in one fit:     {hundred:7.2f} s  ({hundred / one:.2f}x one)")
+    print(
+        f"  100 separate fits (est.):   {estimate:7.2f} s  "
+        f"(from {sample}; {estimate / hundred:.1f}x the stack)"
+    )
+    print(
+        f"  memory per member (est.):   {per_member / 1024:.1f} KiB "
+        f"({params} parameters): {2**30 // per_member:,} members in 1 GiB"
+    )
+    val = np.asarray(
+        model.evaluate(x, y, sample_weight=all_roles, verbose=0, return_dict=True)[
+            "member_val_data_loss"
+        ]
+    )
+    cv = val.reshape(STRENGTHS, FOLDS).mean(axis=1)
+    print(
+        f"  CV data loss over the grid: min {cv.min():.3f} at {grid[cv.argmin()]:.2g}"
+    )
+    return hundred / one
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--sample", type=int, default=3)
+    args = parser.parse_args()
+    keras.utils.set_random_seed(0)
+    x, y = data()
+    print(f"device: {keras.backend.backend()} on {_device()}")
+    ratios = [run(units, args.epochs, args.sample, x, y) for units in (UNITS, 0)]
+    goal = "met" if max(ratios) <= 3 else "NOT met"
+    print(f"\ngoal (100 members <= 3x one member's fit): {goal}")
+
+
+def _device():
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return f"{len(gpus)} GPU(s)" if gpus else "CPU only"
+
+
+if __name__ == "__main__":
+    main()
