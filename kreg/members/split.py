@@ -58,14 +58,25 @@ def _member_model(stack: MemberModel, member: int) -> keras.Model:
             "split_members", "members", f"indices below {stack.members}", member
         )
 
+    # One member regularizer per stacked one: layers that shared a
+    # regularizer (and its strength variable) still share it.
+    regularizers = {}
+
+    def regularizer(stacked):
+        if stacked is None:
+            return None
+        if id(stacked) not in regularizers:
+            regularizers[id(stacked)] = member_regularizer(stacked, member)
+        return regularizers[id(stacked)]
+
     def clone(layer):
         if isinstance(layer, StackedDense):
             return keras.layers.Dense(
                 layer.units,
                 activation=layer.activation,
                 use_bias=layer.use_bias,
-                kernel_regularizer=member_regularizer(layer.kernel_regularizer, member),
-                bias_regularizer=member_regularizer(layer.bias_regularizer, member),
+                kernel_regularizer=regularizer(layer.kernel_regularizer),
+                bias_regularizer=regularizer(layer.bias_regularizer),
                 name=layer.name,
             )
         if isinstance(layer, StackedDropout):
@@ -77,10 +88,7 @@ def _member_model(stack: MemberModel, member: int) -> keras.Model:
 
     view = keras.Model(stack.inputs, stack.outputs)
     single = keras.models.clone_model(view, clone_function=clone)
-    for layer in stack.layers:
-        if isinstance(layer, StackedDense):
-            weights = [w.numpy()[member] for w in layer.weights]
-            single.get_layer(layer.name).set_weights(weights)
+    single.set_weights(member_weights(stack, member))
     if stack.optimizer is not None and isinstance(stack.optimizer, Proximal):
         rate = float(ops.convert_to_numpy(stack.optimizer.learning_rate))
         loss = LOSSES[stack.task]
@@ -88,6 +96,31 @@ def _member_model(stack: MemberModel, member: int) -> keras.Model:
             Proximal(keras.optimizers.Adam(rate)), loss, metrics=[DataLoss(loss)]
         )
     return single
+
+
+def member_weights(model: MemberModel, member: int) -> list:
+    """Member ``member``'s weights, as ``set_weights`` of its split model takes them.
+
+    A slice of every stacked weight, with no model built: cheap for many
+    members (``split_members`` builds one model and then
+    ``model.set_weights(member_weights(stack, m))`` for each member).
+
+    Example:
+
+    >>> stack = kreg.members.stacked_tabular_model(
+    ...     None, members=3, n_features=2, units=0)
+    >>> [w.shape for w in kreg.members.member_weights(stack, 2)]
+    [(2, 1), (1,)]
+    """
+    weights = []
+    for layer in model.layers:
+        if isinstance(layer, StackedDropout):
+            continue  # its rate becomes a Dropout's argument, not a weight
+        if isinstance(layer, StackedDense):
+            weights.extend(ops.convert_to_numpy(w)[member] for w in layer.weights)
+        else:
+            weights.extend(ops.convert_to_numpy(w) for w in layer.weights)
+    return weights
 
 
 def member_ensemble(model: MemberModel) -> keras.Model:

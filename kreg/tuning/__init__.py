@@ -1,6 +1,7 @@
 """Tuning how much to regularize: search spaces, cross-validation, the λ path."""
 
 from kreg.tuning.hypermodel import HyperModel
+from kreg.tuning.member_path import member_path
 from kreg.tuning.models import tabular_hypermodel, tabular_model
 from kreg.tuning.path import RegularizationPath, regularization_path
 from kreg.tuning.search_space import (
@@ -22,6 +23,7 @@ __all__ = [
     "augmentation_strength",
     "default_candidates",
     "dropout_rate",
+    "member_path",
     "regularization_level",
     "regularization_path",
     "regularizer",

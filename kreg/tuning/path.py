@@ -109,6 +109,10 @@ class RegularizationPath:
             fold (rows) at each λ (columns); else `None`.
         model: the model after the last fit.
         weights: the model's weights at each λ (``model.set_weights(w)``).
+        fold_weights: with ``cv`` (and ``keep_weights``), each fold's
+            weights at each λ: ``fold_weights[fold][i]``, strongest first;
+            else empty. :meth:`fold_models` and :meth:`fold_ensemble` build
+            models from them.
     """
 
     strengths: np.ndarray
@@ -132,6 +136,7 @@ class RegularizationPath:
     regularizer: keras.regularizers.Regularizer | None = dataclasses.field(
         default=None, repr=False
     )
+    fold_weights: list = dataclasses.field(default_factory=list, repr=False)
 
     def best(self, rule: str = "min") -> int:
         """Index of the chosen strength: lowest validation data loss (`"min"`)
@@ -157,6 +162,56 @@ class RegularizationPath:
         if self.regularizer is not None:
             self.regularizer.strength = float(self.strengths[index])
         return self.model
+
+    def fold_models(self, rule="min") -> list[keras.Model]:
+        """The k fold models of a ``cv`` path at one strength, as new models.
+
+        Each is a copy of :attr:`model` (``keras.models.clone_model``) with
+        the weights its fold fitted at the strength chosen by ``rule``
+        (`"min"`, `"1se"`, or an index into :attr:`strengths`). Each was
+        trained on its fold's training rows only.
+        """
+        if not self.fold_weights or self.model is None:
+            raise ValueError(
+                "This path kept no fold weights (it needs cv and keep_weights)."
+            )
+        index = rule if isinstance(rule, int | np.integer) else self.best(rule)
+        if not 0 <= index < len(self.strengths):
+            raise invalid_argument(
+                "RegularizationPath.fold_models",
+                "rule",
+                f"'min', '1se' or an index below {len(self.strengths)}",
+                rule,
+            )
+        models = []
+        for fold in self.fold_weights:
+            clone = keras.models.clone_model(self.model)
+            clone.set_weights(fold[int(index)])
+            models.append(clone)
+        return models
+
+    def fold_ensemble(self, rule="min") -> keras.Model:
+        """The average of the k fold models at one strength, as one model.
+
+        A cross-validated path has already trained k models at every
+        strength; their mean prediction (``keras.layers.Average``, over
+        probabilities for classifiers) is an ensemble at no extra training
+        cost. ``rule`` as in :meth:`fold_models`.
+        """
+        models = self.fold_models(rule)
+        inputs = keras.tree.map_structure(
+            lambda t: keras.Input(t.shape[1:], dtype=t.dtype), self.model.inputs
+        )
+        inputs = inputs[0] if len(inputs) == 1 else inputs
+        # Named apart: a model may not hold two operations of one name.
+        if len(self.model.outputs) != 1:
+            raise ValueError("fold_ensemble averages models with one output.")
+        models = [
+            keras.Model(m.inputs, m.outputs[0], name=f"fold_{i}")
+            for i, m in enumerate(models)
+        ]
+        outputs = keras.layers.Average()([model(inputs) for model in models])
+        return keras.Model(inputs, outputs, name="fold_ensemble")
 
     @property
     def results(self) -> list[dict]:
@@ -837,7 +892,7 @@ def regularization_path(
         # data left to stop on, trains each strength for the median number
         # of epochs the folds used there.
         splits = cross_validation.make_splits(y, cv, seed=seed, owner=owner)
-        fold_rows = [
+        fold_runs = [
             run(
                 order,
                 cross_validation.take(x, t),
@@ -846,9 +901,11 @@ def regularization_path(
                 y[v],
                 from_start=True,
                 key=f"fold_{fold}",
-            )[0]
+            )
             for fold, (t, v) in enumerate(splits)
         ]
+        fold_rows = [rows for rows, _ in fold_runs]
+        fold_kept = [kept for _, kept in fold_runs if kept]
         budget = [
             _median_phases([fold[i][9] for fold in fold_rows])
             for i in range(len(order))
@@ -877,9 +934,13 @@ def regularization_path(
         ]
     rows = [row[:9] for row in rows]
     rows[0] = (*rows[0][:8], rows[0][8] + setup_seconds)
+    if cv is None:
+        fold_kept = []
     if direction == "increasing":
         rows.reverse()
         kept.reverse()
+        for fold in fold_kept:
+            fold.reverse()
         if folds is not None:
             folds = folds[:, ::-1]
     columns = [np.asarray(c) for c in zip(*rows)]
@@ -903,6 +964,7 @@ def regularization_path(
         model=model if keep_weights else None,
         weights=kept,
         regularizer=reg,
+        fold_weights=fold_kept,
     )
 
 

@@ -295,6 +295,23 @@ def test_cross_validated_path_folds_match_scikit_learns_lasso(cv_path):
             ), (fold, i)
 
 
+def test_cross_validated_path_keeps_its_fold_models_as_an_ensemble(cv_path):
+    from kreg.tuning.cross_validation import make_splits
+
+    result, x, y = cv_path
+    assert len(result.fold_weights) == 3 and len(result.fold_weights[0]) == 3
+    models = result.fold_models(1)
+    for fold, (_, val) in enumerate(make_splits(y[:, None], 3, seed=0)):
+        held_out = np.mean(
+            (models[fold].predict(x[val], verbose=0)[:, 0] - y[val]) ** 2
+        )
+        assert held_out == pytest.approx(result.fold_val_data_loss[fold, 1], rel=1e-4)
+    ensemble = result.fold_ensemble(1)
+    expected = np.mean([m.predict(x, verbose=0) for m in models], axis=0)
+    np.testing.assert_allclose(ensemble.predict(x, verbose=0), expected, rtol=1e-5)
+    assert len(result.fold_models("1se")) == 3
+
+
 def test_cross_validated_path_keeps_the_fit_on_all_rows(cv_path):
     from sklearn.linear_model import Lasso
 
