@@ -49,15 +49,24 @@ def build(regularizer, dropout_rate, weight_decay, augmentation_strength, filter
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=4)
-    parser.add_argument("--cv", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=20)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--trials", type=int, default=4, help="settings to try")
+    parser.add_argument("--cv", type=int, default=3, help="folds per trial")
+    parser.add_argument("--epochs", type=int, default=20, help="most epochs per fit")
     parser.add_argument("--samples", type=int, default=0, help="0 uses all 1797")
-    parser.add_argument("--oracle", default="random")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--directory", default="tuning_runs")
-    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--oracle", default="random", help="KerasTuner oracle")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the split, folds and search"
+    )
+    parser.add_argument(
+        "--directory", default="tuning_runs", help="KerasTuner project folder"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="keep an existing project"
+    )
     args = parser.parse_args(argv)
 
     x, y = datasets.load_digits(return_X_y=True)

@@ -25,16 +25,29 @@ import kreg  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=sorted(DATASETS), default="diabetes")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=sorted(DATASETS),
+        default="diabetes",
+        help="scikit-learn dataset",
+    )
     parser.add_argument(
         "--regularizer",
         choices=["l1", "group_lasso", "elastic_net", "sparse_group_lasso", "l2"],
         default="l1",
+        help="the penalty whose strength the path steps through",
     )
-    parser.add_argument("--points", type=int, default=20)
-    parser.add_argument("--min-ratio", type=float, default=1e-3)
-    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--points", type=int, default=20, help="strengths on the path")
+    parser.add_argument(
+        "--min-ratio", type=float, default=1e-3, help="weakest strength / λ_max"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=100, help="most epochs per strength"
+    )
     parser.add_argument("--cold", action="store_true", help="no warm starts")
     parser.add_argument(
         "--direction",
@@ -43,13 +56,19 @@ def main(argv=None):
         help="order of the fits (auto: upwards for a net, as LassoNet)",
     )
     parser.add_argument(
-        "--cv", type=int, help="k-fold cross-validated path (default: one split)"
+        "--cv",
+        type=int,
+        help="folds of a cross-validated path (None: one validation split)",
     )
     parser.add_argument(
         "--units", type=int, default=32, help="hidden units (0: the linear model)"
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", default="lambda_path.png")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the split and the weights"
+    )
+    parser.add_argument(
+        "--output", default="lambda_path.png", help="the plot of the path"
+    )
     args = parser.parse_args(argv)
 
     task, loader = DATASETS[args.dataset]

@@ -32,18 +32,37 @@ DATASETS = {
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=sorted(DATASETS), default="diabetes")
-    parser.add_argument(
-        "--oracle", choices=sorted(kreg.tuning.tuner.ORACLES), default="random"
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--trials", type=int, default=8)
-    parser.add_argument("--cv", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--patience", type=int, default=10)
-    parser.add_argument("--rule", choices=["min", "1se"], default="1se")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--directory", default="tuning_runs")
+    parser.add_argument(
+        "--dataset",
+        choices=sorted(DATASETS),
+        default="diabetes",
+        help="scikit-learn dataset",
+    )
+    parser.add_argument(
+        "--oracle",
+        choices=sorted(kreg.tuning.tuner.ORACLES),
+        default="random",
+        help="KerasTuner oracle",
+    )
+    parser.add_argument("--trials", type=int, default=8, help="settings to try")
+    parser.add_argument("--cv", type=int, default=5, help="folds per trial")
+    parser.add_argument("--epochs", type=int, default=100, help="most epochs per fit")
+    parser.add_argument(
+        "--patience", type=int, default=10, help="early stopping patience, epochs"
+    )
+    parser.add_argument(
+        "--rule", choices=["min", "1se"], default="1se", help="which trial is refit"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the split, folds and search"
+    )
+    parser.add_argument(
+        "--directory", default="tuning_runs", help="KerasTuner project folder"
+    )
     parser.add_argument(
         "--resume", action="store_true", help="keep an existing project"
     )

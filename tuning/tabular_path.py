@@ -25,12 +25,22 @@ import kreg  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=sorted(DATASETS), default="diabetes")
-    parser.add_argument("--cv", type=int, default=5)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=sorted(DATASETS),
+        default="diabetes",
+        help="scikit-learn dataset",
+    )
+    parser.add_argument("--cv", type=int, default=5, help="folds of each path")
     parser.add_argument("--points", type=int, default=20, help="strengths per path")
     parser.add_argument("--epochs", type=int, default=100, help="most per strength")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the split, folds and weights"
+    )
     args = parser.parse_args(argv)
 
     task, loader = DATASETS[args.dataset]
