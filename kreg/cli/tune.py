@@ -252,8 +252,14 @@ def run_search(out, settings, hypermodel, table, train, progress):
 
 
 def _refresh_trials(out, settings):
-    """Rewrites trials.csv from the search's own trials, for the report."""
-    table, train, _ = load_data(settings)
+    """Rewrites trials.csv from the search's own trials, for the report.
+
+    Without the data (moved since the run finished) trials.csv is kept.
+    """
+    try:
+        table, train, _ = load_data(settings)
+    except ValueError:
+        return
     hypermodel = TabularHyperModel(
         table.features.iloc[train].reset_index(drop=True),
         table.y[train],

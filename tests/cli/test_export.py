@@ -2,6 +2,8 @@
 
 import json
 import os
+import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -137,3 +139,13 @@ def test_the_exported_net_is_the_trained_net(tmp_path):
     )
     reference = np.asarray(model(x)).reshape(-1) * scale[1] + scale[0]
     np.testing.assert_allclose(np.asarray(out).reshape(-1), reference, rtol=1e-5)
+
+
+def test_the_guide_shows_the_tested_snippet():
+    guide = pathlib.Path(__file__).parents[2] / "docs" / "guide" / "run_folder.md"
+    [shown] = re.findall(r"^```py\n(.*?)^```", guide.read_text(), flags=re.S | re.M)
+    assert shown == PREDICT_SNIPPET.format(
+        model="kreg_runs/sales/best_model.keras",
+        csv="new.csv",
+        output="class probabilities, or the target in its units",
+    )
