@@ -233,11 +233,18 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
     assert (out / "report.md").read_text() == markdown
     assert (out / "plots" / "sparsity.png").is_file()
 
-    # The same command on a finished run only rebuilds the report.
+    # The same command on a finished run only rebuilds the report, from the
+    # search's own trials (here trials.csv lost its row, and a temporary file
+    # of a killed report is lying around).
     model_time = (out / "best_model.keras").stat().st_mtime_ns
+    (out / "trials.csv").write_text((out / "trials.csv").read_text().splitlines()[0])
+    (out / "plots" / ".tmp-killed.png").write_bytes(b"half")
     assert main(argv) == 0
     assert "is finished; its report is rebuilt" in capsys.readouterr().err
     assert (out / "best_model.keras").stat().st_mtime_ns == model_time
+    assert len(pd.read_csv(out / "trials.csv")) == 1
+    assert json.loads((out / "report.json").read_text())["trials_done"] == 1
+    assert not (out / "plots" / ".tmp-killed.png").exists()
 
     # A conflicting setting is bad usage, and changes nothing.
     assert main(["tune", str(churn_csv), "--target", "plan", "--out", str(out)]) == 2
