@@ -28,16 +28,20 @@ class TabularPath:
     """Cross-validated λ paths of :func:`tabular_model`, one per candidate.
 
     Attributes:
-        candidates: the ``(units, regularizer)`` pairs, in the order given.
+        candidates: the ``(units, regularizer)`` pairs (or ``(units,
+            regularizer, options)`` triples), in the order given.
         paths: their cross-validated :class:`RegularizationPath`, same order.
         chosen: index of the chosen candidate: among the narrowest widths
             whose best cross-validated data loss is within one standard error
             of the best of all, the one with the lowest.
+        checkpoint: the folder of the saved strengths (with the folds'
+            weights), or `None`.
     """
 
     candidates: list[tuple]
     paths: list[RegularizationPath]
     chosen: int
+    checkpoint: str | None = None
 
     @property
     def path(self) -> RegularizationPath:
@@ -72,6 +76,53 @@ class TabularPath:
         """The chosen candidate's model, fitted on all rows at the chosen
         strength."""
         return self.path.best_model(rule)
+
+    def fold_models(self, rule: str = "min") -> list[keras.Model]:
+        """The chosen candidate's fold models at the chosen strength: what
+        cross-validation already trained, each on all rows but one fold's.
+
+        Needs ``checkpoint`` (the folds' weights are kept there).
+        """
+        if self.checkpoint is None:
+            raise ValueError(
+                "fold_models needs the folds' weights: call tabular_path with "
+                "checkpoint=<a folder>."
+            )
+        path, index = self.path, self.best(rule)
+        # The checkpoint holds each fit in fit order; a net's path runs upwards.
+        at = (
+            index if path.direction == "decreasing" else len(path.strengths) - 1 - index
+        )
+        store = PathCheckpoint(
+            os.path.join(self.checkpoint, f"candidate_{self.chosen}")
+        )
+        template = self.best_model(rule)
+        models = []
+        for fold in range(path.cv):
+            saved = store.done(f"fold_{fold}")
+            model = keras.models.clone_model(template)
+            model.set_weights(saved[at]["weights"])
+            models.append(model)
+        return models
+
+    def ensemble(self, rule: str = "min") -> keras.Model:
+        """The mean prediction of the fold models and the all-rows model at
+        the chosen strength (probabilities for classification): an ensemble
+        that costs no extra training. Needs ``checkpoint``."""
+        members = [
+            *self.fold_models(rule),
+            keras.models.clone_model(self.best_model(rule)),
+        ]
+        members[-1].set_weights(self.best_model(rule).get_weights())
+        members = [
+            keras.Model(m.inputs[0], m.outputs[0], name=f"member_{i}")
+            for i, m in enumerate(members)
+        ]
+        inputs = keras.Input(self.path.model.input_shape[1:])
+        outputs = keras.layers.Average(name="ensemble_mean")(
+            [member(inputs) for member in members]
+        )
+        return keras.Model(inputs, outputs, name="ensemble")
 
     @property
     def results(self) -> list[dict]:
@@ -279,7 +330,9 @@ def tabular_path(
         [-complexity(c) for c in candidates],
         rule="1se",
     )
-    return TabularPath(candidates=candidates, paths=paths, chosen=chosen)
+    return TabularPath(
+        candidates=candidates, paths=paths, chosen=chosen, checkpoint=checkpoint
+    )
 
 
 #: Options of a candidate, with their defaults.

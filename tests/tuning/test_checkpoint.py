@@ -2,6 +2,7 @@
 
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -81,8 +82,20 @@ def test_a_killed_path_redoes_nothing_that_was_saved(tmp_path, monkeypatch):
     assert resumed.chosen == reference.chosen
     # A finished path resumes with nothing left to fit.
     saves.clear()
-    _path(tmp_path)
+    finished = _path(tmp_path)
     assert saves == []
+    # What cross-validation trained averages into an ensemble, saved as one.
+    folds = finished.fold_models()
+    x, _ = _data()
+    assert len(folds) == 2
+    outputs = [np.asarray(m(x)) for m in [*folds, finished.best_model()]]
+    ensemble = finished.ensemble()
+    np.testing.assert_allclose(ensemble(x), np.mean(outputs, axis=0), rtol=1e-5)
+    ensemble.save(tmp_path / "e.keras")
+    loaded = keras.models.load_model(tmp_path / "e.keras")
+    np.testing.assert_allclose(loaded(x), ensemble(x), rtol=1e-6)
+    with pytest.raises(ValueError, match="checkpoint=<a folder>"):
+        reference.fold_models()
 
 
 def test_another_grid_clears_the_checkpoint(tmp_path):
