@@ -1,31 +1,34 @@
-"""How well does kreg choose the regularization? Side by side, in one run.
+"""Does ``kreg tune``'s default win on tables? All methods side by side, in one run.
 
-On scikit-learn datasets, with the same train/test split for every method:
+Per table and split seed (25 % test rows, the same split for every method;
+inputs standardized on the training rows, a regression target too):
 
-- an unregularized MLP (early stopping on a validation split);
-- plain KerasTuner random search on ``val_loss`` over L2 and dropout;
-- kreg's cross-validated tuner with its default model (a linear part plus an
-  MLP whose input kernels carry L1 or a group lasso, proximal training),
-  winner by the minimum and by the one-standard-error rule, refitted;
-- kreg's λ path (L1, warm starts), best point on the validation data;
-- kreg's default for tables, ``kreg.tuning.tabular_path``: cross-validated
-  λ paths of the linear model and of the net (min and 1se), the net kept only
-  where it beats the linear model by more than one standard error;
-- scikit-learn's ElasticNetCV / LogisticRegressionCV.
+- kreg: ``kreg.tuning.tabular_path`` with its default families (what ``kreg
+  tune`` runs), the family by the 1se rule, the min strength, the all-rows
+  fit; and ``kreg (fold ensemble)``, the mean of that model and the fold
+  models cross-validation trained (no extra training);
+- scikit-learn ``LogisticRegressionCV`` / ``ElasticNetCV`` (l1_ratio 0.1, 0.5,
+  0.9, 1);
+- ``HistGradientBoosting*`` with its defaults;
+- an RBF ``SVC`` / ``SVR``, 5-fold grid over C and gamma;
+- plain KerasTuner random search on ``val_loss`` over L2 and dropout of a
+  2 x 128 MLP;
+- an unregularized 2 x 128 MLP (early stopping on a 20 % validation split).
 
-It prints the test score (R² for regression, accuracy and log loss for
-classification) and the wall time of each, and the λ path warm versus cold
-(alternated, median of ``--repeats``). The default run is short (one
-dataset, few trials); ``--full`` runs the three datasets of the README.
+Prints per table the mean test score over seeds (accuracy; R² for
+regression), kreg's difference to the best peer with a 95 % paired bootstrap
+interval over the pooled test rows (each resample draws rows within each
+seed), and wall times. A table is a kreg loss when the interval's upper end
+is below 0, a win when its lower end is above 0.
 
-    python benchmarks/tuning.py
-    python benchmarks/tuning.py --full
+    python benchmarks/tuning.py             # quick: 4 tables, 1 seed
+    python benchmarks/tuning.py --full      # 13 tables, 3 seeds
+    python benchmarks/tuning.py --tables digits,friedman1 --seeds 0,1
 """
 
 import argparse
+import json
 import os
-import shutil
-import statistics
 import tempfile
 import time
 import warnings
@@ -35,27 +38,95 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import keras_tuner  # noqa: E402
 import numpy as np  # noqa: E402
-from sklearn import datasets, linear_model, metrics, model_selection  # noqa: E402
+from sklearn import (  # noqa: E402
+    datasets,
+    ensemble,
+    linear_model,
+    model_selection,
+    svm,
+)
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import kreg  # noqa: E402
 
+QUICK = ("breast_cancer", "friedman1", "classification_useless", "digits")
+FULL = (
+    "breast_cancer",
+    "wine",
+    "iris",
+    "digits",
+    "diabetes",
+    "friedman1",
+    "friedman2",
+    "friedman3",
+    "classification_useless",
+    "moons",
+    "circles",
+    "sparse_regression",
+    "multiclass",
+)
+PEERS = ("linear", "hgb", "svm", "kerastuner", "mlp")
+NAMES = {
+    "kreg": "kreg tune default",
+    "kreg_ensemble": "kreg (fold ensemble)",
+    "linear": "LogisticRegressionCV / ElasticNetCV",
+    "hgb": "HistGradientBoosting",
+    "svm": "RBF SVM, 5-fold grid",
+    "kerastuner": "KerasTuner random (L2+dropout)",
+    "mlp": "MLP 2x128, no regularization",
+}
+
+
+def _noise(x, columns, rng):
+    return np.hstack([x, rng.normal(size=(len(x), columns))])
+
 
 def load(name, seed):
+    """``(x, y, task)``: task "regression", "binary" or "multiclass"."""
+    rng = np.random.default_rng(1000 + seed)
+    if name in ("breast_cancer", "wine", "iris", "digits"):
+        loader = getattr(datasets, f"load_{name}")
+        x, y = loader(return_X_y=True)
+        return x, y, "binary" if name == "breast_cancer" else "multiclass"
     if name == "diabetes":
         x, y = datasets.load_diabetes(return_X_y=True)
-        task = "regression"
-    elif name == "friedman1":
-        x, y = datasets.make_friedman1(
-            n_samples=600, n_features=10, noise=1.0, random_state=seed
+        return x, y, "regression"
+    if name == "friedman1":  # 5 of 40 inputs matter
+        x, y = datasets.make_friedman1(600, 10, noise=1.0, random_state=seed)
+        return _noise(x, 30, rng), y, "regression"
+    if name in ("friedman2", "friedman3"):  # 4 of 24 inputs matter
+        make = getattr(datasets, f"make_{name}")
+        x, y = make(600, noise=0.1 if name == "friedman3" else 50.0, random_state=seed)
+        return _noise(x, 20, rng), y, "regression"
+    if name == "classification_useless":  # 5 informative of 40
+        x, y = datasets.make_classification(
+            800, 40, n_informative=5, n_redundant=0, random_state=seed
         )
-        task = "regression"
-    elif name == "breast_cancer":
-        x, y = datasets.load_breast_cancer(return_X_y=True)
-        task = "binary"
-    else:
-        raise ValueError(name)
-    stratify = y if task != "regression" else None
+        return x, y, "binary"
+    if name in ("moons", "circles"):  # 2 of 22 inputs matter
+        make = getattr(datasets, f"make_{name}")
+        extra = {"factor": 0.5} if name == "circles" else {}
+        x, y = make(
+            600, noise=0.25 if name == "moons" else 0.1, random_state=seed, **extra
+        )
+        return _noise(x, 20, rng), y, "binary"
+    if name == "sparse_regression":  # p > n, 10 of 300 matter
+        x, y = datasets.make_regression(
+            200, 300, n_informative=10, noise=5.0, random_state=seed
+        )
+        return x, y, "regression"
+    if name == "multiclass":
+        x, y = datasets.make_classification(
+            900, 20, n_informative=8, n_classes=4, random_state=seed
+        )
+        return x, y, "multiclass"
+    raise ValueError(name)
+
+
+def split(name, seed):
+    x, y, task = load(name, seed)
+    stratify = None if task == "regression" else y
     x_tr, x_te, y_tr, y_te = model_selection.train_test_split(
         x, y, test_size=0.25, random_state=seed, stratify=stratify
     )
@@ -64,420 +135,279 @@ def load(name, seed):
     if task == "regression":
         mu, sd = y_tr.mean(), y_tr.std()
         y_tr, y_te = ((a - mu) / sd for a in (y_tr, y_te))
-    return x_tr, x_te, y_tr.astype("float32"), y_te.astype("float32"), task
+        y_tr, y_te = y_tr.astype("float32"), y_te.astype("float32")
+    else:
+        y_tr, y_te = y_tr.astype("int64"), y_te.astype("int64")
+    return x_tr, x_te, y_tr, y_te, task
 
 
-def score(task, y_true, prediction):
-    prediction = np.asarray(prediction).reshape(len(y_true), -1)
+def losses(task, y, prediction):
+    """Per-row loss whose mean is 1 - score: 0/1 error, or squared error over
+    the test variance (so the mean is 1 - R²)."""
+    prediction = np.asarray(prediction)
     if task == "regression":
-        return {
-            "score": metrics.r2_score(y_true, prediction[:, 0]),
-            "logloss": float("nan"),
-        }
-    p = np.clip(prediction[:, 0], 1e-7, 1 - 1e-7)
-    return {
-        "score": metrics.accuracy_score(y_true, p > 0.5),
-        "logloss": metrics.log_loss(y_true, p),
-    }
+        return (y - prediction.reshape(-1)) ** 2 / np.var(y)
+    if prediction.ndim == 2 and prediction.shape[1] > 1:
+        labels = prediction.argmax(axis=1)
+    else:
+        labels = (prediction.reshape(-1) > 0.5).astype(int)
+    return (labels != y).astype(float)
 
 
-def plain_mlp(n_features, task, regularizer=None, dropout=0.0):
-    model = keras.Sequential(
-        [
-            keras.Input((n_features,)),
-            keras.layers.Dense(32, "relu", kernel_regularizer=regularizer),
+def mlp(n, outputs, task, l2=0.0, dropout=0.0):
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    layers = [keras.Input((n,))]
+    for _ in range(2):
+        layers += [
+            keras.layers.Dense(128, "relu", kernel_regularizer=regularizer),
             keras.layers.Dropout(dropout),
-            keras.layers.Dense(
-                1,
-                "sigmoid" if task == "binary" else None,
-                kernel_regularizer=regularizer,
-            ),
         ]
-    )
-    loss = "binary_crossentropy" if task == "binary" else "mse"
-    model.compile(keras.optimizers.Adam(1e-2), loss)
+    activation = {"regression": None, "binary": "sigmoid", "multiclass": "softmax"}
+    layers.append(keras.layers.Dense(outputs, activation[task]))
+    model = keras.Sequential(layers)
+    loss = {
+        "regression": "mse",
+        "binary": "binary_crossentropy",
+        "multiclass": "sparse_categorical_crossentropy",
+    }[task]
+    model.compile(keras.optimizers.Adam(1e-3), loss)
     return model
 
 
-def plain_fit(args):
-    """The fit arguments of the plain baselines: a validation split and Keras'
-    early stopping on ``val_loss`` (a fresh callback each time)."""
+def keras_fit():
     return dict(
         validation_split=0.2,
-        epochs=args.epochs,
+        epochs=200,
         batch_size=32,
+        verbose=0,
         callbacks=[
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=10, restore_best_weights=True
             )
         ],
-        verbose=0,
     )
 
 
-METHODS = ("mlp", "kerastuner", "kreg", "path", "tabular", "sklearn")
-
-
-def run_dataset(name, args, workdir):
-    x_tr, x_te, y_tr, y_te, task = load(name, args.seed)
+def run(name, seed, args, workdir):
+    x_tr, x_te, y_tr, y_te, task = split(name, seed)
     n = x_tr.shape[1]
-    rows = []
-    data = (x_tr, y_tr, x_te, y_te, task, n)
-    if not args.methods:
-        return rows, data
+    outputs = int(y_tr.max()) + 1 if task == "multiclass" else 1
+    out = {}
 
-    def record(method, started, prediction, note=""):
-        rows.append(
-            {
-                "dataset": name,
-                "method": method,
-                "seconds": time.perf_counter() - started,
-                **score(task, y_te, prediction),
-                "note": note,
-                "prediction": np.asarray(prediction).reshape(len(y_te), -1)[:, 0],
-                "truth": y_te,
-                "task": task,
-            }
-        )
-        print(
-            f"  {method:<34} {rows[-1]['score']:.3f}  "
-            f"{rows[-1]['seconds']:7.1f}s {note}",
-            flush=True,
-        )
-
-    print(
-        f"{name}: {len(y_tr)} train, {len(y_te)} test, {n} features, {task}", flush=True
-    )
-
-    if "mlp" in args.methods:
-        t = time.perf_counter()
-        keras.utils.set_random_seed(args.seed)
-        model = plain_mlp(n, task)
-        model.fit(x_tr, y_tr, **plain_fit(args))
-        record("MLP, no regularization", t, model.predict(x_te, verbose=0))
-
-    if "kerastuner" in args.methods:
-        t = time.perf_counter()
-
-        def kt_build(hp):
-            l2 = hp.Float("l2", 1e-5, 1e-1, sampling="log")
-            return plain_mlp(
-                n,
-                task,
-                keras.regularizers.L2(l2),
-                hp.Float("dropout", 0.0, 0.5, step=0.1),
-            )
-
-        # KerasTuner reads seed=0 as "none" and draws its seed from Python's
-        # global random state, which the unregularized MLP's set_random_seed
-        # above fixes: run with that row (as --full does) to reproduce this one.
-        tuner = keras_tuner.RandomSearch(
-            kt_build,
-            objective="val_loss",
-            max_trials=args.trials,
-            seed=args.seed,
-            directory=workdir,
-            project_name=f"kt_{name}",
-            overwrite=True,
-        )
-        tuner.search(x_tr, y_tr, **plain_fit(args))
-        best = tuner.get_best_models(1)[0]
-        record("KerasTuner random, val_loss, L2+drop", t, best.predict(x_te, verbose=0))
+    def keep(method, started, prediction):
+        out[method] = {
+            "loss": losses(task, y_te, prediction).tolist(),
+            "seconds": time.perf_counter() - started,
+        }
 
     if "kreg" in args.methods:
         t = time.perf_counter()
-        ktuner = kreg.tuning.Tuner(
-            kreg.tuning.tabular_hypermodel(n, task=task),
-            cv=args.cv,
-            max_trials=args.trials,
-            seed=args.seed,
-            patience=10,
-            directory=workdir,
-            project_name=f"kreg_{name}",
-            overwrite=True,
-        )
-        ktuner.search(x_tr, y_tr, epochs=args.epochs, batch_size=32)
-        search_seconds = time.perf_counter() - t
-        for rule in ("min", "1se"):
-            t2 = time.perf_counter()
-            refit = ktuner.refit(x_tr, y_tr, rule=rule)
-            hp = ktuner.best_hyperparameters(rule).values
-            note = (
-                f"{hp.get('regularizer_kind') if hp.get('regularizer_on') else 'none'} "
-                + (
-                    f"λ={hp['regularizer_strength']:.2g} "
-                    if hp.get("regularizer_on")
-                    else ""
-                )
-                + f"drop={hp['dropout_rate']:.1f}"
-            )
-            record(
-                f"kreg Tuner cv={args.cv}, {rule}",
-                t2 - search_seconds,
-                refit.predict(x_te, verbose=0),
-                note,
-            )
-
-    if "path" in args.methods:
-        t = time.perf_counter()
-
-        def path_build(regularizer):
-            return kreg.tuning.tabular_model(regularizer, 0.0, n_features=n, task=task)
-
-        path = kreg.tuning.regularization_path(
-            path_build,
-            x_tr,
-            y_tr,
-            n_strengths=args.path_points,
-            epochs=args.epochs,
-            seed=args.seed,
-        )
-        i = path.best("min")
-        record(
-            "kreg λ path (L1, warm), min",
-            t,
-            path.best_model("min").predict(x_te, verbose=0),
-            f"λ={path.strengths[i]:.2g} inputs={path.active_inputs[i]}/{n}",
-        )
-
-    if "tabular" in args.methods:
-        t = time.perf_counter()
+        folder = tempfile.mkdtemp(dir=workdir)
         found = kreg.tuning.tabular_path(
             x_tr,
             y_tr,
-            task=task,
             cv=args.cv,
-            n_strengths=args.path_points,
-            seed=args.seed,
+            n_strengths=args.strengths,
+            epochs=50,
+            patience=6,
+            seed=seed,
+            checkpoint=folder,
         )
-        seconds = time.perf_counter() - t
-        for rule in ("min", "1se"):
-            i = found.best(rule)
-            t2 = time.perf_counter()
-            prediction = found.best_model(rule).predict(x_te, verbose=0)
-            record(
-                f"kreg tabular_path cv={args.cv}, {rule}",
-                t2 - seconds,
-                prediction,
-                f"units={found.units} λ={found.path.strengths[i]:.2g} "
-                f"inputs={found.path.active_inputs[i]}/{n}",
-            )
-
-    if "sklearn" in args.methods:
+        model = found.best_model("min")
+        keep("kreg", t, model(x_te))
+        out["kreg"]["family"] = found.label
+        out["kreg"]["inputs"] = int(found.path.active_inputs[found.best("min")])
+        t2 = time.perf_counter()
+        keep("kreg_ensemble", t, found.ensemble("min")(x_te))
+        out["kreg_ensemble"]["seconds"] = out["kreg"]["seconds"] + (
+            time.perf_counter() - t2
+        )
+    if "linear" in args.methods:
         t = time.perf_counter()
-        if task == "regression":
-            sk = linear_model.ElasticNetCV(
-                l1_ratio=[0.1, 0.5, 0.9, 1.0], cv=5, random_state=args.seed
-            ).fit(x_tr, y_tr)
-            record(
-                "scikit-learn ElasticNetCV",
-                t,
-                sk.predict(x_te),
-                f"inputs={int(np.sum(sk.coef_ != 0))}/{n}",
-            )
-        else:
-            with warnings.catch_warnings():
-                # scikit-learn 1.8 announces new defaults of LogisticRegressionCV.
-                warnings.simplefilter("ignore", FutureWarning)
-                sk = linear_model.LogisticRegressionCV(cv=5, max_iter=5000).fit(
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            if task == "regression":
+                sk = linear_model.ElasticNetCV(
+                    l1_ratio=[0.1, 0.5, 0.9, 1.0], cv=5, random_state=seed
+                ).fit(x_tr, y_tr)
+                keep("linear", t, sk.predict(x_te))
+            else:
+                sk = linear_model.LogisticRegressionCV(cv=5, max_iter=2000).fit(
                     x_tr, y_tr
                 )
-            record("scikit-learn LogisticRegressionCV", t, sk.predict_proba(x_te)[:, 1])
+                keep(
+                    "linear",
+                    t,
+                    sk.predict_proba(x_te)[:, 1:]
+                    if task == "binary"
+                    else sk.predict_proba(x_te),
+                )
+    if "hgb" in args.methods:
+        t = time.perf_counter()
+        if task == "regression":
+            model = ensemble.HistGradientBoostingRegressor(random_state=seed)
+            keep("hgb", t, model.fit(x_tr, y_tr).predict(x_te))
+        else:
+            model = ensemble.HistGradientBoostingClassifier(random_state=seed)
+            p = model.fit(x_tr, y_tr).predict_proba(x_te)
+            keep("hgb", t, p[:, 1:] if task == "binary" else p)
+    if "svm" in args.methods:
+        t = time.perf_counter()
+        grid = {"C": [0.1, 1, 10, 100], "gamma": ["scale", 0.001, 0.01, 0.1]}
+        base = svm.SVR() if task == "regression" else svm.SVC()
+        search = model_selection.GridSearchCV(base, grid, cv=5).fit(x_tr, y_tr)
+        p = search.predict(x_te)
+        if task == "multiclass":
+            p = np.eye(outputs)[p]
+        keep("svm", t, p)
+    if "kerastuner" in args.methods:
+        t = time.perf_counter()
+        keras.utils.set_random_seed(seed)
 
-    return rows, data
+        def build(hp):
+            return mlp(
+                n,
+                outputs,
+                task,
+                hp.Float("l2", 1e-6, 1e-1, sampling="log"),
+                hp.Float("dropout", 0.0, 0.5, step=0.1),
+            )
+
+        tuner = keras_tuner.RandomSearch(
+            build,
+            objective="val_loss",
+            max_trials=args.trials,
+            seed=seed + 1,
+            directory=workdir,
+            project_name=f"kt_{name}_{seed}",
+            overwrite=True,
+        )
+        tuner.search(x_tr, y_tr, **keras_fit())
+        keep("kerastuner", t, tuner.get_best_models(1)[0].predict(x_te, verbose=0))
+    if "mlp" in args.methods:
+        t = time.perf_counter()
+        keras.utils.set_random_seed(seed)
+        model = mlp(n, outputs, task)
+        model.fit(x_tr, y_tr, **keras_fit())
+        keep("mlp", t, model.predict(x_te, verbose=0))
+    return out
 
 
-def paired_difference(rows, method, seed, draws=2000):
-    """Test-score difference of ``method`` to the best other method of its
-    dataset, with a 95% paired bootstrap interval over the test rows."""
-    mine = next(r for r in rows if r["method"] == method)
-    others = [r for r in rows if not r["method"].startswith("kreg")]
-    if not others:
-        return None
-    best = max(others, key=lambda r: r["score"])
-    truth, task = mine["truth"], mine["task"]
+def bootstrap(mine, best, draws=2000, seed=0):
+    """95 % paired bootstrap interval of score(mine) - score(best), pooled
+    over seeds (rows resampled within each seed; score = 1 - mean loss)."""
     rng = np.random.default_rng(seed)
     diffs = []
     for _ in range(draws):
-        i = rng.integers(0, len(truth), len(truth))
-        diffs.append(
-            score(task, truth[i], mine["prediction"][i])["score"]
-            - score(task, truth[i], best["prediction"][i])["score"]
-        )
-    low, high = np.percentile(diffs, [2.5, 97.5])
-    return best["method"], mine["score"] - best["score"], low, high
+        total = []
+        for a, b in zip(mine, best):
+            i = rng.integers(0, len(a), len(a))
+            total.append(np.mean(b[i]) - np.mean(a[i]))
+        diffs.append(np.mean(total))
+    return np.percentile(diffs, [2.5, 97.5])
 
 
-def warm_versus_cold(name, data, args, units=32):
-    """The same grid fitted with warm starts and cold; alternated runs.
-
-    ``units=0`` is the GLM, whose path runs down from λ_max to convergence
-    at each strength (glmnet); a net's runs up, early-stopped.
-    """
-    x_tr, y_tr, x_te, y_te, task, n = data
-
-    def build(regularizer):
-        return kreg.tuning.tabular_model(
-            regularizer, 0.0, n_features=n, task=task, units=units
-        )
-
-    runs = {True: [], False: []}
-    for _ in range(args.repeats):
-        for warm in (True, False):  # alternated, so both see the same load
-            t = time.perf_counter()
-            path = kreg.tuning.regularization_path(
-                build,
-                x_tr,
-                y_tr,
-                n_strengths=args.path_points,
-                epochs=args.epochs,
-                seed=args.seed,
-                warm_start=warm,
+def summarize(results, methods):
+    """One row per table: mean scores, kreg versus the best peer."""
+    rows = []
+    for name, seeds in results.items():
+        scores = {
+            m: float(np.mean([1 - np.mean(s[m]["loss"]) for s in seeds]))
+            for m in methods
+            if all(m in s for s in seeds)
+        }
+        peers = [m for m in scores if m in PEERS]
+        row = {"table": name, "seeds": len(seeds), "scores": scores}
+        if "kreg" in scores and peers:
+            best = max(peers, key=scores.get)
+            low, high = bootstrap(
+                [np.array(s["kreg"]["loss"]) for s in seeds],
+                [np.array(s[best]["loss"]) for s in seeds],
             )
-            seconds = time.perf_counter() - t
-            best = path.best("min")
-            test = score(task, y_te, path.best_model("min").predict(x_te, verbose=0))
-            runs[warm].append(
-                (
-                    seconds,
-                    float(np.sum(path.epochs)),
-                    float(path.val_data_loss[best]),
-                    test["score"],
-                    test["logloss"],
-                )
+            row.update(
+                best_peer=best,
+                difference=scores["kreg"] - scores[best],
+                low=float(low),
+                high=float(high),
+                family=[s["kreg"]["family"] for s in seeds],
+                seconds={
+                    m: float(np.mean([s[m]["seconds"] for s in seeds])) for m in scores
+                },
             )
-    summary = {
-        warm: [statistics.median(r[k] for r in values) for k in range(5)]
-        for warm, values in runs.items()
-    }
-    summary["direction"] = path.direction
-    summary["units"] = units
-    print(
-        f"\n{name}, units={units}: λ path ({path.direction}, {path.stopping}), "
-        f"{args.path_points} strengths, "
-        f"median of {args.repeats} alternated runs:"
-    )
-    for warm in (True, False):
-        seconds, epochs, val, test, logloss = summary[warm]
-        print(
-            f"  {'warm' if warm else 'cold'}: {seconds:7.1f}s, {epochs:5.0f} epochs, "
-            f"best val data loss {val:.4f}, its test score {test:.3f}"
-            + ("" if np.isnan(logloss) else f" (log loss {logloss:.3f})")
-        )
-    print(f"  warm / cold wall time: {summary[True][0] / summary[False][0]:.2f}x")
-    return summary
+        rows.append(row)
+    return rows
+
+
+def print_table(rows, methods):
+    shown = [m for m in methods if any(m in r["scores"] for r in rows)]
+    header = ["table"] + [NAMES[m].split(",")[0].split(" (")[0][:14] for m in shown]
+    header += ["kreg - best peer [95% CI]", "verdict", "kreg family", "kreg s"]
+    print(" | ".join(header))
+    for r in rows:
+        cells = [r["table"]] + [
+            f"{r['scores'][m]:.3f}" if m in r["scores"] else "-" for m in shown
+        ]
+        if "best_peer" in r:
+            verdict = "win" if r["low"] > 0 else "loss" if r["high"] < 0 else "tie"
+            cells += [
+                f"{r['difference']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}] vs "
+                f"{r['best_peer']}",
+                verdict,
+                ",".join(sorted(set(r["family"]))),
+                f"{r['seconds']['kreg']:.0f}",
+            ]
+        print(" | ".join(cells))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="13 tables, 3 seeds")
+    parser.add_argument("--tables", help="comma-separated tables")
+    parser.add_argument("--seeds", help="comma-separated split seeds")
     parser.add_argument(
-        "--full", action="store_true", help="three datasets, more trials, 20-point path"
+        "--methods", default="kreg,linear,hgb,svm,kerastuner,mlp", help="which"
     )
-    parser.add_argument("--datasets", nargs="*")
-    parser.add_argument("--trials", type=int)
-    parser.add_argument("--cv", type=int)
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--path-points", type=int)
-    parser.add_argument("--repeats", type=int)
-    parser.add_argument(
-        "--warm-cold-units",
-        nargs="*",
-        type=int,
-        help="widths of the warm-versus-cold paths (0: the GLM; default: 32, "
-        "and 0 with --full)",
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--methods",
-        nargs="*",
-        choices=METHODS,
-        help="methods of the side-by-side table (default: all)",
-    )
-    parser.add_argument(
-        "--warm-cold",
-        nargs="*",
-        help="datasets of the warm-versus-cold comparison (default: the first)",
-    )
+    parser.add_argument("--cv", type=int, default=3)
+    parser.add_argument("--strengths", type=int, default=8)
+    parser.add_argument("--trials", type=int, default=8, help="KerasTuner trials")
+    parser.add_argument("--json", help="write the raw results here")
     args = parser.parse_args(argv)
-    defaults = dict(
-        datasets=["diabetes"], trials=3, cv=3, epochs=60, path_points=8, repeats=1
+    tables = args.tables.split(",") if args.tables else (FULL if args.full else QUICK)
+    seeds = (
+        [int(s) for s in args.seeds.split(",")]
+        if args.seeds
+        else ([0, 1, 2] if args.full else [0])
     )
-    if args.methods is None:
-        args.methods = list(METHODS)
-    if args.full:
-        defaults = dict(
-            datasets=["diabetes", "friedman1", "breast_cancer"],
-            trials=10,
-            cv=5,
-            epochs=200,
-            path_points=20,
-            repeats=1,
-            warm_cold=["diabetes", "friedman1", "breast_cancer"],
-            warm_cold_units=[32, 0],
-        )
-    for key, value in defaults.items():
-        if getattr(args, key) in (None, []):
-            setattr(args, key, value)
-    if args.warm_cold in (None, []):
-        args.warm_cold = defaults.get("warm_cold", args.datasets[:1])
-    if args.warm_cold_units in (None, []):
-        args.warm_cold_units = defaults.get("warm_cold_units", [32])
-    workdir = tempfile.mkdtemp(prefix="kreg_bench_")
-    try:
-        # The timing-sensitive comparison first, while the machine is fresh.
-        summary = {
-            (name, units): warm_versus_cold(
-                name, run_dataset(name, _no_methods(args), workdir)[1], args, units
-            )
-            for name in args.warm_cold
-            for units in args.warm_cold_units
-        }
-        all_rows = []
-        for name in args.datasets:
-            all_rows += run_dataset(name, args, workdir)[0]
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(
-        "\n| data | units | direction | warm | cold | warm / cold "
-        "| best val data loss, warm vs cold | its test score, warm vs cold |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
-    for (name, units), values in summary.items():
-        warm, cold = values[True], values[False]
-        print(
-            f"| {name} | {units} | {values['direction']} "
-            f"| {warm[0]:.1f} s, {warm[1]:.0f} epochs "
-            f"| {cold[0]:.1f} s, {cold[1]:.0f} epochs | {warm[0] / cold[0]:.2f}x "
-            f"| {warm[2]:.4f} vs {cold[2]:.4f} | {warm[3]:.3f} vs {cold[3]:.3f} |"
-        )
-    print(
-        "\n| dataset | kreg method | best other | test score difference "
-        "| 95% paired bootstrap interval |"
-    )
-    print("|---|---|---|---|---|")
-    for name in args.datasets:
-        rows = [r for r in all_rows if r["dataset"] == name]
-        for method in [r["method"] for r in rows if r["method"].startswith("kreg")]:
-            found = paired_difference(rows, method, args.seed)
-            if found:
-                other, diff, low, high = found
+    args.methods = args.methods.split(",")
+    methods = [m for m in (*NAMES,) if m in args.methods or m == "kreg_ensemble"]
+    if "kreg" not in args.methods:
+        methods.remove("kreg_ensemble")
+    results = {}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in tables:
+            results[name] = []
+            for seed in seeds:
+                results[name].append(run(name, seed, args, workdir))
+                done = results[name][-1]
                 print(
-                    f"| {name} | {method} | {other} | {diff:+.3f} "
-                    f"| [{low:+.3f}, {high:+.3f}] |"
+                    f"# {name} seed {seed}: "
+                    + ", ".join(
+                        f"{m} {1 - np.mean(v['loss']):.3f} ({v['seconds']:.0f}s)"
+                        for m, v in done.items()
+                    )
+                    + f" | {time.perf_counter() - started:.0f}s",
+                    flush=True,
                 )
-    print("\n| dataset | method | test score | test log loss | wall s | chosen |")
-    print("|---|---|---|---|---|---|")
-    for r in all_rows:
-        ll = "" if np.isnan(r["logloss"]) else f"{r['logloss']:.3f}"
-        print(
-            f"| {r['dataset']} | {r['method']} | {r['score']:.3f} | {ll} "
-            f"| {r['seconds']:.1f} | {r['note']} |"
-        )
-    return all_rows, summary
-
-
-def _no_methods(args):
-    return argparse.Namespace(**{**vars(args), "methods": []})
+                if args.json:
+                    with open(args.json, "w") as f:
+                        json.dump(results, f)
+    rows = summarize(results, methods)
+    print()
+    print_table(rows, methods)
+    print(f"\ntotal {time.perf_counter() - started:.0f}s")
+    return rows
 
 
 if __name__ == "__main__":

@@ -306,11 +306,15 @@ def _print_result(folder: str, report: dict) -> None:
         out.write("\n" + text_table(table) + "\n")
     else:
         planned = report["trials_planned"]
-        out.write(
-            f"interrupted run: {report['trials_done']}"
+        done = (
+            f"{report.get('strengths_saved', 0)} fitted strengths saved"
+            if Settings.from_dict(report["settings"]).path
+            else f"{report['trials_done']}"
             + (f" of {planned}" if planned else "")
-            + " trials done; run kreg tune with --out "
-            f"{folder} to resume\n"
+            + " trials done"
+        )
+        out.write(
+            f"interrupted run: {done}; run kreg tune with --out {folder} to resume\n"
         )
     out.write(f"\nreport: {os.path.join(folder, 'report.md')}\n")
     if final is not None:

@@ -169,10 +169,12 @@ def build_report(folder: str) -> dict:
         plots.score_vs_strength(
             records, chosen, label, os.path.join(plots_dir, "score_vs_strength.png")
         )
-        plots.score_vs_dropout(
-            records, chosen, label, os.path.join(plots_dir, "score_vs_dropout.png")
-        )
-        made += ["score_vs_strength.png", "score_vs_dropout.png"]
+        made.append("score_vs_strength.png")
+        if not path:  # a path's dropout is fixed per family
+            plots.score_vs_dropout(
+                records, chosen, label, os.path.join(plots_dir, "score_vs_dropout.png")
+            )
+            made.append("score_vs_dropout.png")
     if final is not None:
         histories = {}
         for key in ("min", "1se", "unregularized"):
@@ -216,6 +218,7 @@ def build_report(folder: str) -> dict:
             + (" at each λ of each family's path" if path else "")
         ),
         "trials_done": len(records),
+        "strengths_saved": _saved_strengths(folder),
         "trials_planned": planned,
         "choice": {
             rule: {k: _json_value(v) for k, v in record.items()}
@@ -240,6 +243,15 @@ def _output(data: dict) -> str:
     return f"probabilities of {', '.join(repr(c) for c in classes)}"
 
 
+def _saved_strengths(folder: str) -> int:
+    """Strengths of the λ paths saved in the run folder (fits of folds and
+    final fits counted apart)."""
+    count = 0
+    for _, _, files in os.walk(os.path.join(folder, "path")):
+        count += sum(name.startswith("strength_") for name in files)
+    return count
+
+
 def _json_value(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -256,11 +268,16 @@ def _markdown(report: dict, records: list[dict]) -> str:
     final = report["final"]
     if report["status"] != "finished":
         planned = report["trials_planned"]
-        lines += [
-            f"**Interrupted**: {report['trials_done']}"
+        done = (
+            f"{report.get('strengths_saved', 0)} fitted strengths of the λ paths saved"
+            if path
+            else f"{report['trials_done']}"
             + (f" of {planned}" if planned else "")
-            + " trials done and no final model yet. Run the same `kreg tune` "
-            "command with `--out` this folder to resume.",
+            + " trials done"
+        )
+        lines += [
+            f"**Interrupted**: {done} and no final model yet. Run the same "
+            "`kreg tune` command with `--out` this folder to resume.",
             "",
         ]
     test_rows = data.get("test_rows") or 0

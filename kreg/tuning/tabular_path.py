@@ -142,15 +142,19 @@ class TabularPath:
 
 
 def default_candidates() -> list[tuple]:
-    """The default candidates of :func:`tabular_path`: the linear model with
-    the lasso and with elastic nets of ``l1_ratio`` 0.5 and 0.1 (as
-    scikit-learn's ``ElasticNetCV`` searches ``l1_ratio``), and a 32-unit net
-    whose input kernels carry the lasso."""
+    """The default model families of :func:`tabular_path` (what ``kreg tune``
+    fits): the linear model with the lasso and with elastic nets of
+    ``l1_ratio`` 0.5 and 0.1 (as scikit-learn's ``ElasticNetCV`` searches
+    ``l1_ratio``); a 32-unit net that selects its inputs (one input kernel
+    for the linear skip and the hidden layer, a group lasso over its rows);
+    and a wider, deeper one for tables where capacity pays (2 x 128 units,
+    dropout 0.1), selecting its inputs the same way."""
     return [
         (0, "l1"),
         (0, regularizers.ElasticNet(1.0, l1_ratio=0.5)),
         (0, regularizers.ElasticNet(1.0, l1_ratio=0.1)),
-        (32, "l1"),
+        (32, "group_lasso", {"select_inputs": True}),
+        (128, "group_lasso", {"select_inputs": True, "depth": 2, "dropout": 0.1}),
     ]
 
 

@@ -46,6 +46,8 @@ def test_default_run_resumes_after_a_kill_and_fits_every_row(
     assert "left out 1 constant column(s) (a single value in every row): same" in err
     assert "rows: all 40 for 2-fold cross-validation and the final fit" in err
     killed = list(saved)
+    assert main(["report", str(out)]) == 0
+    assert "interrupted run: 5 fitted strengths saved" in capsys.readouterr().out
     saved.clear()
     resumed = True
     assert main(argv) == 0
