@@ -5,8 +5,12 @@ import json
 import numpy as np
 import pandas as pd
 
+import kreg
 from kreg.cli.main import main
 from kreg.tuning import checkpoint
+
+#: Two small families keep the run short: a GLM and a net that selects inputs.
+FAMILIES = [(0, "l1"), (4, "group_lasso", {"select_inputs": True})]
 
 TINY = ["--trials", "2", "--epochs", "2", "--cv", "2"]
 
@@ -41,6 +45,7 @@ def test_default_run_resumes_after_a_kill_and_fits_every_row(
 
     resumed = False
     monkeypatch.setattr(checkpoint.PathCheckpoint, "save", save)
+    monkeypatch.setattr(kreg.tuning, "default_candidates", lambda: FAMILIES)
     assert main(argv) == 1  # killed in the middle of the first family's path
     err = capsys.readouterr().err
     assert "left out 1 constant column(s) (a single value in every row): same" in err
@@ -74,3 +79,7 @@ def test_default_run_resumes_after_a_kill_and_fits_every_row(
     assert "## Model families" in markdown
     assert "Inputs the saved model uses" in markdown
     assert "`numeric__same`" not in markdown
+    assert [f["family"] for f in final["families"]] == [
+        "linear-l1",
+        "select4-group_lasso",
+    ]
