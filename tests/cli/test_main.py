@@ -253,7 +253,12 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
 
 
 @pytest.mark.slow
-def test_regression_path_predicts_in_target_units(tmp_path, sales_csv, capsys):
+def test_regression_path_predicts_in_target_units(
+    tmp_path, sales_csv, capsys, monkeypatch
+):
+    # Two of the default families keep the run short.
+    families = kreg.tuning.default_candidates()[:2]
+    monkeypatch.setattr(kreg.tuning, "default_candidates", lambda: families)
     out = tmp_path / "run"
     argv = ["tune", str(sales_csv), "--target", "revenue", "--path", "--trials", "3"]
     argv += ["--test-size", "0.2"]
