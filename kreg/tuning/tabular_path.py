@@ -79,36 +79,14 @@ class TabularPath:
 
     def fold_models(self, rule: str = "min") -> list[keras.Model]:
         """The chosen candidate's fold models at the chosen strength: what
-        cross-validation already trained, each on all rows but one fold's.
-
-        Needs ``checkpoint`` (the folds' weights are kept there).
-        """
-        if self.checkpoint is None:
-            raise ValueError(
-                "fold_models needs the folds' weights: call tabular_path with "
-                "checkpoint=<a folder>."
-            )
-        path, index = self.path, self.best(rule)
-        # The checkpoint holds each fit in fit order; a net's path runs upwards.
-        at = (
-            index if path.direction == "decreasing" else len(path.strengths) - 1 - index
-        )
-        store = PathCheckpoint(
-            os.path.join(self.checkpoint, f"candidate_{self.chosen}")
-        )
-        template = self.best_model(rule)
-        models = []
-        for fold in range(path.cv):
-            saved = store.done(f"fold_{fold}")
-            model = keras.models.clone_model(template)
-            model.set_weights(saved[at]["weights"])
-            models.append(model)
-        return models
+        cross-validation already trained, each on all rows but one fold's
+        (see :meth:`RegularizationPath.fold_models`)."""
+        return self.path.fold_models(rule)
 
     def ensemble(self, rule: str = "min") -> keras.Model:
         """The mean prediction of the fold models and the all-rows model at
         the chosen strength (probabilities for classification): an ensemble
-        that costs no extra training. Needs ``checkpoint``."""
+        that costs no extra training."""
         members = [
             *self.fold_models(rule),
             keras.models.clone_model(self.best_model(rule)),
