@@ -2,7 +2,6 @@
 
 import copy
 import dataclasses
-import gc
 import time
 from collections.abc import Callable
 
@@ -23,6 +22,7 @@ from kreg.metrics import DataLoss
 from kreg.ops.penalties import group_axes
 from kreg.penalty import penalty
 from kreg.tuning import cross_validation, selection
+from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
 
 _KINDS = {
@@ -576,8 +576,7 @@ def regularization_path(
     default_optimizer = None
 
     def fresh_model():
-        keras.backend.clear_session()
-        gc.collect()
+        fresh_session()
         keras.utils.set_random_seed(seed)
         reg = copy.deepcopy(template)
         model = build(reg)

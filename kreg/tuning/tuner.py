@@ -1,7 +1,6 @@
 """A KerasTuner tuner that cross-validates every trial."""
 
 import copy
-import gc
 import hashlib
 import inspect
 import json
@@ -25,6 +24,7 @@ from kreg._validation import (
 from kreg.callbacks import EarlyStopping
 from kreg.metrics import DataLoss
 from kreg.tuning import _progress, cross_validation, selection
+from kreg.tuning._session import fresh_session
 from kreg.tuning.hypermodel import HyperModel
 from kreg.tuning.search_space import regularization_level
 
@@ -504,8 +504,7 @@ class Tuner(keras_tuner.Tuner):
 
     # ----------------------------------------------------------------- models
     def _build_model(self, hp, seed: int) -> keras.Model:
-        keras.backend.clear_session()
-        gc.collect()
+        fresh_session()
         keras.utils.set_random_seed(seed)
         model = self.hypermodel.build(hp)
         if not isinstance(model, keras.Model):
