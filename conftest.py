@@ -10,6 +10,10 @@ import pytest  # noqa: E402
 
 import kreg  # noqa: E402
 
+# Run only in a fresh process by tests/test_mirrored.py: importing it configures
+# TensorFlow's logical devices, which fails once TensorFlow has initialized them.
+collect_ignore = ["tests/mirrored_checks.py"]
+
 
 @pytest.fixture(autouse=True)
 def _doctest_names(doctest_namespace):
