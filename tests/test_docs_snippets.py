@@ -88,14 +88,13 @@ def test_example_runs_alone(name, code, output, tmp_path, monkeypatch):
     if output is not None and _TRAINS.search(code):
         assert "set_random_seed(" in code, f"{name} trains and states output: seed it"
     monkeypatch.chdir(tmp_path)
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # a gc.collect costs ~0.5 s
     keras.utils.set_random_seed(len(BLOCKS) + 7919)  # not any example's own seed
     printed = io.StringIO()
     with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
         # The regularizers guide shows kreg.regularize warning about a frozen layer.
         warnings.filterwarnings("ignore", "kreg.regularize skipped layers")
         exec(compile(code, name, "exec"), {"__name__": "__main__"})
-    keras.backend.clear_session()
     if output is not None:
         got = printed.getvalue()
         assert output_matches(output, got), (
