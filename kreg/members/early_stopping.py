@@ -8,6 +8,8 @@ import numpy as np
 from kreg._api import register
 from kreg._validation import check_float, check_int, invalid_argument
 
+_SCORED = ("member_data_loss", "member_val_data_loss")
+
 
 @register
 class MemberEarlyStopping(keras.callbacks.Callback):
@@ -24,7 +26,11 @@ class MemberEarlyStopping(keras.callbacks.Callback):
 
     Monitor ``"member_val_data_loss"`` to stop on held-out rows, or
     ``"member_data_loss"`` with a ``min_delta`` to stop a member when its
-    training loss has converged.
+    training loss has converged. By default the value is the epoch's running
+    mean from the training steps (dropout on, weights moving, as Keras'
+    ``loss``); give ``data=(x, y, roles)`` to score every member at the end
+    of each epoch in inference mode instead (``MemberModel.score``: one
+    forward pass over ``x``), as Keras' ``validation_data`` does.
 
     Args:
         monitor: the vector in ``logs``. Defaults to `"member_val_data_loss"`.
@@ -36,6 +42,8 @@ class MemberEarlyStopping(keras.callbacks.Callback):
             Defaults to `True`.
         start_from_epoch: epochs during which no member stops. Defaults to
             `0`.
+        data: `None`, or ``(x, y, roles)`` to score at each epoch end (see
+            above). Defaults to `None`.
 
     Attributes:
         best: each member's best value, a numpy vector.
@@ -56,6 +64,7 @@ class MemberEarlyStopping(keras.callbacks.Callback):
         min_delta: float = 0.0,
         restore_best_weights: bool = True,
         start_from_epoch: int = 0,
+        data=None,
     ):
         super().__init__()
         owner = "MemberEarlyStopping"
@@ -72,6 +81,13 @@ class MemberEarlyStopping(keras.callbacks.Callback):
         self.start_from_epoch = check_int(
             start_from_epoch, "start_from_epoch", owner, low=0
         )
+        if data is not None and (not isinstance(data, tuple) or len(data) != 3):
+            raise invalid_argument(owner, "data", "None or (x, y, roles)", data)
+        if data is not None and monitor not in _SCORED:
+            raise invalid_argument(
+                owner, "monitor", f"one of {sorted(_SCORED)} with data", monitor
+            )
+        self.data = data
         self._reset()
 
     def _reset(self):
@@ -92,6 +108,13 @@ class MemberEarlyStopping(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if self.data is not None:
+            train, validation = self.model.score(*self.data)
+            logs = {
+                **logs,
+                "member_data_loss": train,
+                "member_val_data_loss": validation,
+            }
         if self.monitor not in logs:
             raise ValueError(
                 f"MemberEarlyStopping monitors `{self.monitor}`, which is not in "

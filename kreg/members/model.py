@@ -103,6 +103,7 @@ class MemberModel(keras.Model):
         self._active = keras.Variable(
             np.ones(self.members, "float32"), trainable=False, name="active"
         )
+        self._score_function = None
         self._objective = keras.metrics.Mean(name="loss")
         self._data_loss = _MemberMean(self.members, "member_data_loss")
         self._val_data_loss = _MemberMean(self.members, "member_val_data_loss")
@@ -111,6 +112,34 @@ class MemberModel(keras.Model):
     def active(self) -> keras.Variable:
         """1 for a member that trains, 0 for one that is frozen."""
         return self._active
+
+    def score(self, x, y, roles) -> tuple:
+        """Each member's data loss on its training and its validation rows.
+
+        In inference mode (no dropout), at the current weights, in one forward
+        pass over ``x`` (one batch: meant for tabular data that fits in
+        memory); traced once. A member with no such row gets NaN.
+
+        Returns:
+            ``(train, validation)``, two numpy vectors ``(members,)``.
+        """
+        if self._score_function is None:
+
+            @tf.function(reduce_retracing=True)
+            def scores(x, y, roles):
+                losses = member_losses(self.task, y, self(x, training=False))
+                roles = ops.cast(roles, "int32")
+                out = []
+                for role in (TRAIN, VALIDATION):
+                    mask = ops.cast(roles == role, losses.dtype)
+                    count = ops.sum(mask, axis=0)
+                    mean = ops.sum(losses * mask, axis=0) / ops.maximum(count, 1.0)
+                    out.append(ops.where(count > 0, mean, np.nan))
+                return tuple(out)
+
+            self._score_function = scores
+        train, validation = self._score_function(x, y, roles)
+        return np.asarray(train), np.asarray(validation)
 
     def _scores(self, y, predictions, roles):
         losses = member_losses(self.task, y, predictions)

@@ -51,7 +51,9 @@ def member_path(
     1. all ``k x n_strengths`` (fold, strength) pairs, each a member that
        trains on its fold's training rows, is scored on its held-out rows in
        the same forward pass and stops on them
-       (``kreg.members.MemberEarlyStopping``, best weights restored);
+       (``kreg.members.MemberEarlyStopping``, best weights restored, scored
+       at each epoch end in inference mode when the rows fit in one batch
+       of 4096);
     2. one member per strength on all the rows, trained for the median
        number of epochs its folds used (``MemberEpochBudget``), as
        ``regularization_path`` does after its folds.
@@ -146,7 +148,10 @@ def member_path(
         make(list(np.repeat(grid, k))), members=k * count, **stacked
     )
     _start_at_null(folds_model, y, task)
-    stop = mem.MemberEarlyStopping(patience=patience, min_delta=min_delta)
+    # Scored at each epoch end in inference mode, as Keras' validation_data,
+    # where the rows fit in one batch; else the steps' running means.
+    data = (x, y, roles) if n <= _NULL_ROWS else None
+    stop = mem.MemberEarlyStopping(patience=patience, min_delta=min_delta, data=data)
     folds_model.fit(
         **_stream(x, y, roles, batch_size, seed),
         epochs=epochs,
