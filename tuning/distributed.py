@@ -16,6 +16,7 @@ machines, use a private network or an SSH tunnel, never a public address.
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -69,6 +70,7 @@ def search(args) -> None:
         directory=args.directory,
         project_name=args.project,
         overwrite=False,
+        worker_timeout=args.worker_timeout,
     )
     callbacks = [LogFits()] if args.log else []
     tuner.search(x, y, epochs=args.epochs, batch_size=32, callbacks=callbacks)
@@ -105,6 +107,8 @@ def launch(args) -> int:
         args.project,
         "--samples",
         str(args.samples),
+        "--worker-timeout",
+        str(args.worker_timeout),
     ]
     if args.log:
         common += ["--log", args.log]
@@ -112,13 +116,64 @@ def launch(args) -> int:
         import shutil
 
         shutil.rmtree(os.path.join(args.directory, args.project))
-    processes = [subprocess.Popen(common, env=dict(env, KERASTUNER_TUNER_ID="chief"))]
-    time.sleep(1.0)
-    for i in range(args.workers):
-        worker_env = dict(env, KERASTUNER_TUNER_ID=f"tuner{i}")
-        processes.append(subprocess.Popen(common, env=worker_env))
-    codes = [p.wait(timeout=args.timeout) for p in processes]
-    return max(abs(c) for c in codes)
+    processes = {}
+    deadline = time.monotonic() + args.timeout
+    try:
+        # Each process leads its own process group, so that a stop takes
+        # whatever it started with it.
+        processes["chief"] = _start(common, dict(env, KERASTUNER_TUNER_ID="chief"))
+        time.sleep(1.0)
+        for i in range(args.workers):
+            name = f"tuner{i}"
+            processes[name] = _start(common, dict(env, KERASTUNER_TUNER_ID=name))
+        while any(p.poll() is None for p in processes.values()):
+            if time.monotonic() > deadline:
+                print(
+                    f"distributed: error: still running after --timeout "
+                    f"{args.timeout:g} s; stopped the chief and the workers",
+                    file=sys.stderr,
+                )
+                return 124
+            time.sleep(0.2)
+    finally:
+        _stop(processes.values())
+    for name, process in processes.items():
+        if name != "chief" and process.returncode != 0:
+            # The chief hands a dead worker's trial to another worker.
+            print(
+                f"distributed: worker {name} exited with {process.returncode}",
+                file=sys.stderr,
+            )
+    return abs(processes["chief"].returncode)
+
+
+def _start(command, env) -> subprocess.Popen:
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
+def _stop(processes, grace: float = 5.0) -> None:
+    """Terminates every process group still alive, then kills what is left."""
+    alive = [p for p in processes if p.poll() is None]
+    for process in alive:
+        _signal_group(process, signal.SIGTERM)
+    end = time.monotonic() + grace
+    for process in alive:
+        try:
+            process.wait(timeout=max(0.0, end - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for process in processes:
+        # Also the groups of processes that exited: a child may outlive them.
+        _signal_group(process, signal.SIGKILL)
+        if process.poll() is None:
+            process.wait()
+
+
+def _signal_group(process, sig) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,7 +193,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--directory", default="tuning_runs")
     parser.add_argument("--project", default="distributed")
     parser.add_argument("--overwrite", action="store_true")
-    parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3600,
+        help="seconds before the launcher stops every process (exit 124)",
+    )
+    parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=60.0,
+        help="seconds of silence after which the chief drops a worker",
+    )
     parser.add_argument(
         "--log", default="", help="file each fit appends its tuner id to"
     )
@@ -152,7 +218,12 @@ def main(argv=None) -> int:
     if args.role == "process":
         search(args)
         return 0
-    return launch(args)
+    # SIGTERM (a CI timeout, kill) goes through launch's cleanup as well.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return launch(args)
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -12,10 +12,14 @@ def _number(value) -> str:
 
 def trial_line(oracle: keras_tuner.Oracle, trial, seconds: float) -> str:
     """``Trial 3/8 - 4s - val_data_loss: 0.1234 ± 0.0056 - best: ... - hp``."""
-    done = sum(
-        t.status in (TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.INVALID)
-        for t in oracle.trials.values()
-    )
+    # A distributed worker's oracle is KerasTuner's OracleClient, which knows
+    # no trials: the worker then names the trial instead of counting them.
+    trials = getattr(oracle, "trials", None)
+    if trials is None:
+        done = f"{trial.trial_id} (id)"
+    else:
+        ended = (TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.INVALID)
+        done = sum(t.status in ended for t in trials.values())
     planned = getattr(oracle, "max_trials", None)
     parts = [f"Trial {done}/{planned}" if planned else f"Trial {done}"]
     parts.append(f"{seconds:.0f}s")
@@ -26,7 +30,7 @@ def trial_line(oracle: keras_tuner.Oracle, trial, seconds: float) -> str:
         if trial.metrics.exists(f"{name}_se"):
             text += f" ± {trial.metrics.get_last_value(f'{name}_se'):.2g}"
         parts.append(text)
-        best = oracle.get_best_trials(1)
+        best = oracle.get_best_trials(1) if trials is not None else None
         if best and best[0].score is not None:
             parts.append(f"best: {best[0].score:.4g} (trial {best[0].trial_id})")
     else:

@@ -1,5 +1,6 @@
 """A KerasTuner tuner that cross-validates every trial."""
 
+import contextlib
 import copy
 import hashlib
 import inspect
@@ -18,12 +19,13 @@ from kreg._validation import (
     SEED_MAX,
     check_bool,
     check_choice,
+    check_float,
     check_int,
     invalid_argument,
 )
 from kreg.callbacks import EarlyStopping
 from kreg.metrics import DataLoss
-from kreg.tuning import _progress, cross_validation, selection
+from kreg.tuning import _distributed, _progress, cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.hypermodel import HyperModel
 from kreg.tuning.search_space import regularization_level
@@ -93,8 +95,10 @@ class Tuner(keras_tuner.Tuner):
     gives the same trials and scores. In KerasTuner's distributed mode
     (``KERASTUNER_TUNER_ID``, ``KERASTUNER_ORACLE_IP``,
     ``KERASTUNER_ORACLE_PORT``) the chief serves the oracle and workers run
-    trials; the gRPC channel has no authentication, so bind the chief to a
-    loopback or private address.
+    trials; a worker silent for ``worker_timeout`` seconds (killed, say) is
+    dropped and its trial handed to another worker or marked failed, so the
+    search still ends. The gRPC channel has no authentication, so bind the
+    chief to a loopback or private address.
 
     Args:
         hypermodel: a ``keras_tuner.HyperModel``, a function of ``hp``, or a
@@ -109,6 +113,11 @@ class Tuner(keras_tuner.Tuner):
         max_epochs: the most epochs of any fit: the largest epoch budget of
             `"hyperband"` (10 when `None`), and for the other oracles a cap
             on the ``epochs`` given to :meth:`search`. Defaults to `None`.
+        worker_timeout: in KerasTuner's distributed mode, the seconds after
+            which the chief gives up on a silent worker (killed, its machine
+            gone): its running trial goes to another worker, or is marked
+            failed when none is left. Workers send a heartbeat every quarter
+            of it. Defaults to `60.0`.
         max_consecutive_failed_trials: the search stops (KerasTuner's
             ``RuntimeError``) after this many failed trials in a row; a
             diverging (non-finite) trial is a failed trial. Defaults to `3`.
@@ -168,6 +177,7 @@ class Tuner(keras_tuner.Tuner):
         project_name=None,
         overwrite: bool = False,
         max_consecutive_failed_trials: int = 3,
+        worker_timeout: float = 60.0,
         **kwargs,
     ):
         owner = "Tuner"
@@ -179,6 +189,9 @@ class Tuner(keras_tuner.Tuner):
             "max_consecutive_failed_trials",
             owner,
             low=1,
+        )
+        self.worker_timeout = check_float(
+            worker_timeout, "worker_timeout", owner, low=0.0, low_inclusive=False
         )
         self.cv = cross_validation.check_cv(cv, owner)
         self.stratify = check_choice(stratify, "stratify", owner, ("auto", True, False))
@@ -331,24 +344,33 @@ class Tuner(keras_tuner.Tuner):
         if dist_utils.is_chief_oracle():
             self.oracle.verbose = verbose
             self.save()
-            _serve(self.oracle)
+            _distributed.serve(self.oracle, self.worker_timeout)
             return
-        super().search(
-            x,
-            y,
-            epochs=epochs,
-            batch_size=batch_size,
-            callbacks=callbacks,
-            verbose=verbose,
-            sample_weight=sample_weight,
-            fit_kwargs=fit_kwargs,
-        )
+        heartbeat = None
+        if dist_utils.has_chief_oracle():
+            heartbeat = _distributed.Heartbeat(self.oracle, self.worker_timeout / 4)
+        self._heartbeat = heartbeat
+        with heartbeat or contextlib.nullcontext():
+            super().search(
+                x,
+                y,
+                epochs=epochs,
+                batch_size=batch_size,
+                callbacks=callbacks,
+                verbose=verbose,
+                sample_weight=sample_weight,
+                fit_kwargs=fit_kwargs,
+            )
 
     def on_trial_begin(self, trial):
         super().on_trial_begin(trial)
+        if getattr(self, "_heartbeat", None) is not None:
+            self._heartbeat.trial_id = trial.trial_id
         self._trial_start = time.monotonic()
 
     def on_trial_end(self, trial):
+        if getattr(self, "_heartbeat", None) is not None:
+            self._heartbeat.trial_id = None
         super().on_trial_end(trial)
         if getattr(self, "_trial_lines", False):
             seconds = time.monotonic() - getattr(self, "_trial_start", time.monotonic())
@@ -884,26 +906,3 @@ def _read_json(path: str):
             return json.load(f)
     except (OSError, ValueError):
         return None
-
-
-def _serve(oracle) -> None:
-    """KerasTuner's chief server loop, polling every 0.2 s instead of 20 s."""
-    from concurrent import futures
-
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute import oracle_chief
-
-    address = (
-        f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
-    )
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = oracle_chief.OracleServicer(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    server.add_insecure_port(address)
-    server.start()
-    try:
-        while not (servicer.stop_triggered and oracle_chief.exit_chief(oracle)):
-            time.sleep(0.2)
-    finally:
-        server.stop(grace=1)
