@@ -216,7 +216,8 @@ class Proximal(keras.optimizers.Optimizer):
     with groups inside each member, so every member follows exactly its own
     proximal path (the inner optimizers are elementwise). Written
     for the TensorFlow backend's ``model.fit`` (JAX's stateless training
-    raises NotImplementedError) and tested on one device.
+    raises NotImplementedError); tested on one device and under a two-replica
+    ``tf.distribute.MirroredStrategy``, which gives the same weights.
 
     Args:
         inner_optimizer: the Keras optimizer that takes the gradient step
