@@ -171,6 +171,7 @@ def test_classification_members_use_the_keras_loss(task, n_outputs):
 
 def test_stack_saves_loads_splits_and_averages(tmp_path):
     stack = _stack(dropout_rate=[0.0, 0.1, 0.2], task="binary")
+    stack.fit(X, (Y > 0).astype("float32"), sample_weight=ROLES, verbose=0)
     loaded = assert_saved_model_roundtrip(stack, X, tmp_path)
     assert isinstance(loaded, kreg.members.MemberModel) and loaded.task == "binary"
     models = kreg.members.split_members(loaded, members=[2])
