@@ -28,13 +28,15 @@ cross-validation, and write a report that shows why the winner was chosen.
 
 _TUNE_EPILOG = """\
 what it does by default:
-  Cross-validated λ paths (glmnet style, from dense to sparse) of several
-  model families: lasso and elastic-net GLMs, nets whose inputs switch off
-  (group lasso on inputs), wider and deeper nets. The family is chosen by the
-  one-standard-error rule across families (a net must beat the GLMs by more
-  than the noise of cross-validation), its strength by --rule. The chosen
-  model is then fitted on every row; CV scores are mean ± standard error over
-  the folds. No row is held out unless --test-size asks for it.
+  Cross-validated λ paths (as glmnet's cv.glmnet) of several model families:
+  lasso and elastic-net GLMs fitted to convergence, and nets whose inputs
+  switch off (a group lasso on one input kernel shared by the linear skip and
+  the hidden units; 32 units, and 2 x 128 with dropout), early-stopped. The
+  family is chosen by the one-standard-error rule across families (a net must
+  beat the GLMs by more than the noise of cross-validation), its strength by
+  --rule. The chosen model is then fitted on every row; CV scores are the
+  mean ± standard error over the folds. No row is held out unless --test-size
+  asks for it.
 
 examples:
   kreg tune                                 # the embedded breast cancer data
@@ -165,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=_int_at_least(1),
         metavar="N",
-        help=f"most epochs per fit, with early stopping (default: {defaults.epochs})",
+        help="most epochs per strength of a path (a net's are early-stopped, a "
+        "GLM's stop at convergence) or per fit of a --search (default: "
+        f"{defaults.epochs})",
     )
     tune.add_argument(
         "--search",

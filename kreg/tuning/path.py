@@ -725,9 +725,11 @@ def regularization_path(
 
         save_new.count = 0
 
-        def record_fit(strength, used, seconds, stronger=()):
+        def record_fit(strength, used, seconds, stronger=(), kept_epochs=None):
             """Records the fit at ``strength``; returns True when it also filled
-            in the ``stronger`` ones (a warm path upwards that reached 0)."""
+            in the ``stronger`` ones (a warm path upwards that reached 0).
+            ``kept_epochs``: per phase, the epochs up to the weights kept (the
+            best ones, with early stopping)."""
             train_loss = float(np.mean(_per_sample_loss(model, x_fit, y_fit)))
             if x_check is None:
                 val_loss, val_se = np.nan, np.nan
@@ -747,6 +749,7 @@ def regularization_path(
                 sum(used),
                 seconds,
                 used,
+                used if kept_epochs is None else kept_epochs,
             ]
             rows.append(tuple(row))
             if keep_weights:
@@ -762,13 +765,14 @@ def regularization_path(
                 return False
             for value in stronger:
                 row[0], row[7], row[8], row[9] = float(value), 0, 0.0, (0,)
+                row[10] = (0,)
                 rows.append(tuple(row))
                 if keep_weights:
                     kept.append(kept[-1])
             return True
 
-        def record(*args):
-            filled = record_fit(*args)
+        def record(*args, **kwargs):
+            filled = record_fit(*args, **kwargs)
             if checkpoint and key:
                 save_new()  # at once: a kill loses at most the next strength
             return filled
@@ -905,8 +909,16 @@ def regularization_path(
         ]
         fold_rows = [rows for rows, _ in fold_runs]
         fold_kept = [kept for _, kept in fold_runs if kept]
+
         budget = [
-            _median_phases([fold[i][9] for fold in fold_rows])
+            # The epochs up to the weights each fold kept, not the patience
+            # it spent after them: the final fit has no validation rows to
+            # restore the best weights from (at a strong λ the epochs past a
+            # fold's best shrink the model further: wine, test accuracy 0.84
+            # against the folds' 1.0).
+            _median_phases(
+                [fold[i][10 if len(fold[i]) > 10 else 9] for fold in fold_rows]
+            )
             for i in range(len(order))
         ]
         rows, kept = run(
@@ -1024,6 +1036,7 @@ class _StrengthSteps(keras.callbacks.Callback):
         if self.rate is not None:
             self.base_rate = self.rate()
         self.used = []
+        self.kept = []
         self.started = time.perf_counter()
         self._phase()
 
@@ -1054,6 +1067,7 @@ class _StrengthSteps(keras.callbacks.Callback):
                 return
             self.model.stop_training = False
             self.stopper.on_train_end()  # restores the best weights
+            self.kept.append(self.stopper.best_epoch + 1)
             if len(self.used) < self.phases and not out_of_epochs:
                 self._phase()
                 return
@@ -1071,6 +1085,7 @@ class _StrengthSteps(keras.callbacks.Callback):
             tuple(self.used),
             time.perf_counter() - self.started,
             rest,
+            kept_epochs=tuple(self.kept) if self.stopper is not None else None,
         ):
             self.index += len(rest)  # recorded without fitting
         self.index += 1
