@@ -196,3 +196,24 @@ def test_a_weight_without_the_member_axis_is_rejected():
     outputs = kreg.layers.StackedDense(1, members=3)(shared)
     with pytest.raises(ValueError, match="member axis"):
         kreg.members.MemberModel(inputs, outputs)
+
+
+def test_epoch_budgets_freeze_each_member_after_its_own_epochs():
+    stack = _stack(units=0)
+    budget = kreg.members.MemberEpochBudget([1, 3, 2])
+    budget.set_model(stack)
+    budget.on_train_begin()
+    budget.on_epoch_end(0)
+    np.testing.assert_array_equal(stack.active.numpy(), [0.0, 1.0, 1.0])
+    budget.on_epoch_end(1)
+    np.testing.assert_array_equal(stack.active.numpy(), [0.0, 1.0, 0.0])
+    assert not stack.stop_training
+    budget.on_epoch_end(2)
+    assert stack.stop_training
+    assert type(budget)(**budget.get_config()).epochs == [1, 3, 2]
+    stop = kreg.members.MemberEarlyStopping(patience=2, min_delta=0.1)
+    assert type(stop)(**stop.get_config()).get_config() == stop.get_config()
+    short = kreg.members.MemberEpochBudget([1, 2])
+    short.set_model(stack)
+    with pytest.raises(ValueError, match="2 budgets"):
+        short.on_train_begin()
