@@ -4,6 +4,7 @@ import dataclasses
 
 import keras
 
+from kreg import _compat
 from kreg._validation import invalid_argument
 
 
@@ -54,8 +55,8 @@ def penalty(model: keras.layers.Layer) -> PenaltyReport:
     # Which layer owns which variable: _flatten_layers reaches nested and custom
     # layers, as Layer.losses does; Keras has no public equivalent.
     owner = {}
-    for layer in model._flatten_layers(include_self=True):
-        for variable in layer._trainable_variables:
+    for layer in _compat.flatten_layers(model, include_self=True):
+        for variable in _compat.own_trainable_variables(layer):
             owner.setdefault(id(variable), layer.name)
     per_weight: dict[str, float] = {}
     per_layer: dict[str, float] = {}

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kreg import _compat
 from kreg._validation import check_int, invalid_argument
 from kreg.optimizers.proximal import Proximal, proximable_terms
 from kreg.regularizers.base import Regularizer
@@ -499,7 +500,7 @@ def relax(
     relaxed = keras.models.clone_model(model)
     relaxed.set_weights(model.get_weights())
     masked = []
-    for layer in relaxed._flatten_layers(include_self=False):
+    for layer in _compat.flatten_layers(relaxed, include_self=False):
         for attr in ("kernel", "bias"):
             variable = getattr(layer, attr, None)
             if not isinstance(variable, keras.Variable):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import keras
 
+from kreg import _compat
 from kreg._validation import invalid_argument
 
 LayerSelector = type | tuple | str | Callable[[keras.layers.Layer], bool] | None
@@ -130,7 +131,7 @@ def regularize(
     applied: list[str] = []
     skipped: dict[str, str] = {}
     # _flatten_layers reaches layers nested in sub-models and custom layers.
-    for layer in model._flatten_layers(include_self=False):
+    for layer in _compat.flatten_layers(model, include_self=False):
         if not select(layer):
             continue
         for attr, reg in (("kernel", kernel), ("bias", bias)):

@@ -5,6 +5,7 @@ import dataclasses
 import keras
 import numpy as np
 
+from kreg import _compat
 from kreg._validation import invalid_argument
 
 
@@ -91,7 +92,7 @@ def kernel_groups_off(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _layer_sparsity(layer) -> LayerSparsity | None:
-    variables = [v for v in layer._trainable_variables]
+    variables = [v for v in _compat.own_trainable_variables(layer)]
     if not variables:
         return None
     values = [np.asarray(v.numpy()) for v in variables]
@@ -152,7 +153,7 @@ def sparsity(model: keras.layers.Layer) -> SparsityReport:
         raise invalid_argument("sparsity", "model", "a built Keras model", model)
     layers: dict[str, LayerSparsity] = {}
     # _flatten_layers reaches nested models, as kreg.penalty does.
-    for layer in model._flatten_layers(include_self=True):
+    for layer in _compat.flatten_layers(model, include_self=True):
         report = _layer_sparsity(layer)
         if report is not None:
             layers[layer.name] = report

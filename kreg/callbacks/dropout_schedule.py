@@ -2,6 +2,7 @@
 
 import keras
 
+from kreg import _compat
 from kreg._validation import invalid_argument
 from kreg.callbacks._schedules import ScheduleCallback
 
@@ -132,7 +133,7 @@ class DropoutSchedule(ScheduleCallback):
     def _discover(self, model) -> list:
         return [
             layer
-            for layer in model._flatten_layers(include_self=False)
+            for layer in _compat.flatten_layers(model, include_self=False)
             if has_variable(layer, "rate")
         ]
 

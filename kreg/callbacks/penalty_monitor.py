@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from kreg import _compat
 from kreg._validation import invalid_argument
 from kreg.callbacks._base import Callback
 from kreg.penalty import penalty
@@ -101,8 +102,8 @@ class PenaltyMonitor(Callback):
                 zeros += int(np.count_nonzero(array == 0))
                 total += array.size
         values["zero_fraction"] = zeros / total if total else 0.0
-        for layer in model._flatten_layers(include_self=False):
-            own = layer._trainable_variables
+        for layer in _compat.flatten_layers(model, include_self=False):
+            own = _compat.own_trainable_variables(layer)
             if own:
                 squares = sum(float(np.sum(np.square(v.numpy()))) for v in own)
                 values[f"weight_norm/{layer.name}"] = float(np.sqrt(squares))

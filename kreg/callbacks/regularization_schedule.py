@@ -2,6 +2,7 @@
 
 import keras
 
+from kreg import _compat
 from kreg._validation import invalid_argument
 from kreg.callbacks._schedules import ScheduleCallback
 from kreg.regularizers import Regularizer
@@ -151,7 +152,7 @@ class RegularizationSchedule(ScheduleCallback):
 def find_regularizers(model) -> list:
     """Every kreg regularizer reachable from ``model``, each once, in order."""
     candidates = []
-    for layer in model._flatten_layers(include_self=True):
+    for layer in _compat.flatten_layers(model, include_self=True):
         for variable in layer.weights:
             candidates.append(getattr(variable, "regularizer", None))
         for key, value in vars(layer).items():

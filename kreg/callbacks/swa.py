@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from kreg import _compat
 from kreg._validation import check_float, check_int, invalid_argument
 from kreg.callbacks._base import Callback
 
@@ -145,7 +146,7 @@ class SWA(Callback):
     def _bn_layers(self) -> list:
         return [
             layer
-            for layer in self.model._flatten_layers(include_self=False)
+            for layer in _compat.flatten_layers(self.model, include_self=False)
             if isinstance(layer, keras.layers.BatchNormalization)
         ]
 
@@ -158,7 +159,7 @@ class SWA(Callback):
                 "`bn_data=` (the training inputs, or a tf.data.Dataset of them)."
             )
         if self.learning_rate is not None and not isinstance(
-            self.model.optimizer._learning_rate, keras.Variable
+            _compat.learning_rate_of(self.model.optimizer), keras.Variable
         ):
             raise ValueError(
                 "SWA: `learning_rate` needs an optimizer whose learning rate is a "
@@ -172,7 +173,7 @@ class SWA(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.learning_rate is not None and epoch == self._first:
-            variable = self.model.optimizer._learning_rate
+            variable = _compat.learning_rate_of(self.model.optimizer)
             self._saved_learning_rate = float(variable.numpy())
             variable.assign(self.learning_rate)
 
@@ -192,7 +193,9 @@ class SWA(Callback):
 
     def on_train_end(self, logs=None):
         if self._saved_learning_rate is not None:
-            self.model.optimizer._learning_rate.assign(self._saved_learning_rate)
+            _compat.learning_rate_of(self.model.optimizer).assign(
+                self._saved_learning_rate
+            )
         if self.n_averaged == 0:
             return
         self.final_weights = self.model.get_weights()

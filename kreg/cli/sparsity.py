@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from kreg import _compat
 from kreg.sparsity import kernel_groups_off
 
 #: Weights at most this large in absolute value count as near zero.
@@ -17,7 +18,7 @@ def layer_sparsity(model: keras.Model) -> list[dict]:
     off when its whole column is.
     """
     rows = []
-    for layer in model._flatten_layers(include_self=False):
+    for layer in _compat.flatten_layers(model, include_self=False):
         if not isinstance(layer, keras.layers.Dense):
             continue
         kernel = keras.ops.convert_to_numpy(layer.kernel)
@@ -46,7 +47,7 @@ def selected_inputs(model: keras.Model, names: list[str]) -> list[str]:
     in a layer that reads the inputs (the linear part or the first hidden
     layer)."""
     used = np.zeros(len(names), dtype=bool)
-    for layer in model._flatten_layers(include_self=False):
+    for layer in _compat.flatten_layers(model, include_self=False):
         if isinstance(layer, keras.layers.Dense) and layer.name in INPUT_LAYERS:
             kernel = keras.ops.convert_to_numpy(layer.kernel)
             if kernel.shape[0] == len(names):

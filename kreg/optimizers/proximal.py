@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from kreg import _compat
 from kreg._api import register
 from kreg._validation import check_choice, check_no_kwargs, invalid_argument
 from kreg.ops.penalties import group_axes, group_factor_for_weights, group_size
@@ -311,7 +312,7 @@ class Proximal(keras.optimizers.Optimizer):
 
     @property
     def variables(self):
-        return self._variables + self.inner_optimizer.variables
+        return _compat.optimizer_own_variables(self) + self.inner_optimizer.variables
 
     def build(self, var_list):
         self.inner_optimizer.build(var_list)
@@ -326,7 +327,7 @@ class Proximal(keras.optimizers.Optimizer):
         inner = self.inner_optimizer
         schedule = keras.optimizers.schedules.LearningRateSchedule
         scheduled = isinstance(learning_rate, schedule) or isinstance(
-            inner._learning_rate, schedule
+            _compat.learning_rate_of(inner), schedule
         )
         old = None if scheduled else float(inner.learning_rate)
         inner.learning_rate = learning_rate
@@ -338,14 +339,11 @@ class Proximal(keras.optimizers.Optimizer):
         # zeroed weight out at once (breast cancer's logistic loss went from
         # 0.49 to 4.3). Rescaled, the momentum is what the new rate would
         # have accumulated, as in PyTorch's gradient-unit momentum.
-        buffers = {"SGD": "momentums", "RMSprop": "_momentums"}.get(
-            type(inner).__name__
-        )
-        if old is None or buffers is None or not inner.built or not inner.momentum:
+        if old is None or not inner.built or not getattr(inner, "momentum", 0):
             return
         new = float(inner.learning_rate)
         if old > 0 and new != old:
-            for buffer in getattr(inner, buffers, None) or []:
+            for buffer in _compat.optimizer_slots(inner, "momentum") or []:
                 buffer.assign(buffer * (new / old))
 
     @property
@@ -360,7 +358,7 @@ class Proximal(keras.optimizers.Optimizer):
 
     def apply(self, grads, trainable_variables=None):
         if trainable_variables is None:
-            trainable_variables = self._trainable_variables
+            trainable_variables = _compat.optimizer_trainable_variables(self)
         trainable_variables = list(trainable_variables)
         grads = list(grads)
         if not self.built:
@@ -410,32 +408,32 @@ class Proximal(keras.optimizers.Optimizer):
             return lr
         kind = type(inner).__name__
         t = ops.cast(local_step, dtype)
-        index = inner._get_variable_index(variable)
         if kind == "SGD":
             return lr / (1.0 - inner.momentum)
         if kind in ("Adam", "AdamW"):
-            v = (inner._velocity_hats if inner.amsgrad else inner._velocities)[index]
+            slot = "velocity_hat" if inner.amsgrad else "velocity"
+            v = _compat.optimizer_slot(inner, slot, variable)
             # The update is lr * sqrt(1 - beta_2^t) * m_hat / (sqrt(v) + eps)
             # with m_hat = m / (1 - beta_1^t), the gradient at steady state.
             beta_2 = ops.cast(inner.beta_2, dtype)
             return lr * ops.sqrt(1.0 - beta_2**t) / (ops.sqrt(v) + inner.epsilon)
         if kind == "Nadam":
-            v = inner._velocities[index]
+            v = _compat.optimizer_slot(inner, "velocity", variable)
             v_hat = v / (1.0 - ops.cast(inner.beta_2, dtype) ** t)
             return lr / (ops.sqrt(v_hat) + inner.epsilon)
         if kind == "Adamax":
             # lr * m_hat / (u + eps), m_hat = m / (1 - beta_1^t).
-            return lr / (inner._u[index] + inner.epsilon)
+            return lr / (_compat.optimizer_slot(inner, "u", variable) + inner.epsilon)
         if kind == "RMSprop":
-            velocity = inner._velocities[index]
+            velocity = _compat.optimizer_slot(inner, "velocity", variable)
             if inner.centered:
-                mean = inner._average_gradients[index]
+                mean = _compat.optimizer_slot(inner, "average_gradient", variable)
                 denominator = velocity - ops.square(mean) + inner.epsilon
             else:
                 denominator = velocity + inner.epsilon
             return lr / ops.sqrt(denominator) / (1.0 - inner.momentum)
         # Adagrad, the last of KNOWN.
-        accumulator = inner._accumulators[index]
+        accumulator = _compat.optimizer_slot(inner, "accumulator", variable)
         return lr / ops.sqrt(accumulator + inner.epsilon)
 
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):

@@ -18,6 +18,8 @@ import time
 
 from keras_tuner.engine.trial import TrialStatus
 
+from kreg import _compat
+
 #: Times a trial is handed to another worker after its worker died; one more
 #: death and it is marked FAILED (a trial that kills its workers, by running
 #: out of memory say, must not kill them all).
@@ -33,14 +35,14 @@ def serve(oracle, worker_timeout: float) -> None:
     from concurrent import futures
 
     import grpc
-    from keras_tuner.src import protos
 
     address = (
         f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
     )
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
     servicer = _servicer_class()(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    service = _compat.oracle_protos().get_service_grpc()
+    service.add_OracleServicer_to_server(servicer, server)
     server.add_insecure_port(address)
     server.start()
     try:
@@ -52,9 +54,7 @@ def serve(oracle, worker_timeout: float) -> None:
 
 
 def _servicer_class():
-    from keras_tuner.src.distribute import oracle_chief
-
-    class Servicer(oracle_chief.OracleServicer):
+    class Servicer(_compat.oracle_servicer()):
         """KerasTuner's servicer that notes when each worker was last heard."""
 
         def __init__(self, oracle):
@@ -85,18 +85,16 @@ def _servicer_class():
                 return super().UpdateTrial(request, context)
 
         def EndTrial(self, request, context):
-            from keras_tuner.src import protos
-
             with self.lock:
                 trial_id = request.trial.trial_id
                 self._seen_trial(trial_id)
                 if trial_id in self.oracle.end_order:
                     # Ended already: by a worker taken for dead that came
                     # back, or by the one it was handed to. First result wins.
-                    return protos.get_service().EndTrialResponse()
-                if trial_id in self.oracle._retry_queue:
+                    return _compat.oracle_protos().get_service().EndTrialResponse()
+                if trial_id in _compat.retry_queue(self.oracle):
                     # Its worker was only slow: keep its result.
-                    self.oracle._retry_queue.remove(trial_id)
+                    _compat.retry_queue(self.oracle).remove(trial_id)
                 return super().EndTrial(request, context)
 
         def GetTrial(self, request, context):
@@ -132,7 +130,7 @@ def _servicer_class():
             if oracle.tuner_ids and count < REASSIGNMENTS:
                 self.reassigned[trial.trial_id] = count + 1
                 # create_trial hands out the retry queue first.
-                oracle._retry_queue.append(trial.trial_id)
+                _compat.retry_queue(oracle).append(trial.trial_id)
                 oracle.save()
                 print(
                     f"chief: worker {tuner_id} silent for {silence:.0f} s; trial "

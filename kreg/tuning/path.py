@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kreg import regularizers
+from kreg import _compat, regularizers
 from kreg._validation import (
     check_choice,
     check_float,
@@ -1112,11 +1112,11 @@ def _feeds_weights(model, penalized) -> bool:
     ids = {id(v) for v in penalized}
     owners = [
         layer
-        for layer in model._flatten_layers(include_self=False)
+        for layer in _compat.flatten_layers(model, include_self=False)
         if any(id(w) in ids for w in layer.trainable_weights)
     ]
     seen = set()
-    stack = [node.operation for owner in owners for node in owner._outbound_nodes]
+    stack = [op for owner in owners for op in _compat.outbound_operations(owner)]
     while stack:
         operation = stack.pop()
         if id(operation) in seen or operation is model:
@@ -1124,7 +1124,7 @@ def _feeds_weights(model, penalized) -> bool:
         seen.add(id(operation))
         if getattr(operation, "trainable_weights", None):
             return True
-        stack.extend(node.operation for node in operation._outbound_nodes)
+        stack.extend(_compat.outbound_operations(operation))
     return False
 
 
@@ -1154,7 +1154,7 @@ def _compile(model, loss, optimizer):
     if isinstance(optimizer, keras.optimizers.Optimizer):
         optimizer = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
     if model.compiled:
-        config = dict(model._compile_config.config)
+        config = _compat.compile_config(model)
         metrics = config.get("metrics") or []
         changed = optimizer is not None
         if changed:
@@ -1182,7 +1182,7 @@ def _compile(model, loss, optimizer):
 
 
 def _loss_fn(model):
-    loss = model._compile_config.config["loss"]
+    loss = _compat.compile_config(model)["loss"]
     fn = keras.losses.get(loss)
     if isinstance(fn, keras.losses.Loss):
         return fn.call

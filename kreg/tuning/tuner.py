@@ -12,9 +12,8 @@ import keras
 import keras_tuner
 import numpy as np
 from keras_tuner.engine.trial import TrialStatus
-from keras_tuner.src.distribute import utils as dist_utils
-from keras_tuner.src.engine import objective as kt_objective
 
+from kreg import _compat
 from kreg._validation import (
     SEED_MAX,
     check_bool,
@@ -218,11 +217,8 @@ class Tuner(keras_tuner.Tuner):
         self.max_epochs = max_epochs
         if isinstance(oracle, keras_tuner.Oracle):
             if seed is not None:
-                oracle.seed = oracle_seed
-                oracle._seed_state = oracle_seed
-                if hasattr(oracle, "_random_state"):  # Bayesian optimization
-                    oracle._random_state = np.random.RandomState(oracle_seed)
-            if isinstance(oracle.objective, kt_objective.DefaultObjective):
+                _compat.seed_oracle(oracle, oracle_seed)
+            if _compat.is_default_objective(oracle.objective):
                 oracle.objective = make_objective(objective)
             elif objective is not None:
                 oracle.objective = make_objective(objective)
@@ -255,11 +251,11 @@ class Tuner(keras_tuner.Tuner):
             raise invalid_argument(
                 owner, "oracle", f"one of {listed} or a keras_tuner.Oracle", oracle
             )
-        if isinstance(oracle.objective, kt_objective.MultiObjective):
+        if _compat.is_multi_objective(oracle.objective):
             raise invalid_argument(owner, "objective", "a single objective", objective)
         directory = "." if directory is None else directory
         project_name = project_name or "untitled_project"
-        is_worker = dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle()
+        is_worker = _compat.has_chief_oracle() and not _compat.is_chief_oracle()
         if not overwrite and not is_worker:
             # Workers skip it: the chief owns (and may be writing) these files.
             check_project(os.path.join(str(directory), project_name))
@@ -341,13 +337,13 @@ class Tuner(keras_tuner.Tuner):
             y, self.cv, stratify=self.stratify, seed=self.seed, owner="Tuner"
         )
         self._data_key = _data_key(x, y, self._splits)
-        if dist_utils.is_chief_oracle():
+        if _compat.is_chief_oracle():
             self.oracle.verbose = verbose
             self.save()
             _distributed.serve(self.oracle, self.worker_timeout)
             return
         heartbeat = None
-        if dist_utils.has_chief_oracle():
+        if _compat.has_chief_oracle():
             heartbeat = _distributed.Heartbeat(self.oracle, self.worker_timeout / 4)
         self._heartbeat = heartbeat
         with heartbeat or contextlib.nullcontext():
@@ -561,7 +557,7 @@ class Tuner(keras_tuner.Tuner):
             metrics = [DataLoss(self._loss), *copy.deepcopy(self._metrics)]
             model.compile(optimizer=optimizer, loss=self._loss, metrics=metrics)
             return
-        config = dict(model._compile_config.config)
+        config = _compat.compile_config(model)
         metrics = config.get("metrics")
         if wants_data_loss and not _has_data_loss(metrics):
             if isinstance(metrics, dict) or isinstance(config.get("loss"), dict | list):

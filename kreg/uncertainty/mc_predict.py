@@ -6,6 +6,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
+from kreg import _compat
 from kreg._validation import check_choice, check_int, invalid_argument
 
 #: Keras' stochastic regularization layers that mc_predict switches on. They
@@ -147,7 +148,7 @@ def _stochastic_layers(model):
     from kreg.layers import ConcreteDropout, MCDropout, VariableRate
 
     found = []
-    for layer in model._flatten_layers(include_self=False, recursive=True):
+    for layer in _compat.flatten_layers(model, include_self=False, recursive=True):
         if isinstance(layer, (MCDropout, ConcreteDropout)):
             found.append(layer)
         elif isinstance(layer, (VariableRate,) + KERAS_DROPOUT_TYPES):
