@@ -77,6 +77,16 @@ NAMES = {
     "mlp": "MLP 2x128, no regularization",
 }
 
+SHORT = {
+    "kreg": "kreg",
+    "kreg_ensemble": "kreg ens.",
+    "linear": "linear CV",
+    "hgb": "HGB",
+    "svm": "SVM",
+    "kerastuner": "KerasTuner",
+    "mlp": "MLP",
+}
+
 
 def _noise(x, columns, rng):
     return np.hstack([x, rng.normal(size=(len(x), columns))])
@@ -341,7 +351,7 @@ def summarize(results, methods):
 
 def print_table(rows, methods):
     shown = [m for m in methods if any(m in r["scores"] for r in rows)]
-    header = ["table"] + [NAMES[m].split(",")[0].split(" (")[0][:14] for m in shown]
+    header = ["table"] + [SHORT[m] for m in shown]
     header += ["kreg - best peer [95% CI]", "verdict", "kreg family", "kreg s"]
     print(" | ".join(header))
     for r in rows:
@@ -372,7 +382,18 @@ def main(argv=None):
     parser.add_argument("--strengths", type=int, default=8)
     parser.add_argument("--trials", type=int, default=8, help="KerasTuner trials")
     parser.add_argument("--json", help="write the raw results here")
+    parser.add_argument(
+        "--summarize", nargs="+", metavar="JSON", help="print the table of saved runs"
+    )
     args = parser.parse_args(argv)
+    if args.summarize:
+        results = {}
+        for path in args.summarize:
+            with open(path) as f:
+                results.update(json.load(f))
+        rows = summarize(results, list(NAMES))
+        print_table(rows, list(NAMES))
+        return rows
     tables = args.tables.split(",") if args.tables else (FULL if args.full else QUICK)
     seeds = (
         [int(s) for s in args.seeds.split(",")]
