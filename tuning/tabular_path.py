@@ -70,13 +70,13 @@ def main(argv=None):
     )
     seconds = time.perf_counter() - started
     print(f"{'candidate':<46} {'best cv data loss':>18} {'± se':>8}")
-    for i, ((units, regularizer), path) in enumerate(
-        zip(found.candidates, found.paths)
-    ):
+    for i, (candidate, path) in enumerate(zip(found.candidates, found.paths)):
+        units, regularizer, *options = candidate  # options: depth, dropout, ...
         best = path.best("min")
         mark = "  <- chosen" if i == found.chosen else ""
+        described = " ".join([str(regularizer), *(str(o) for o in options)])
         print(
-            f"units={units:<3} {regularizer!s:<36} "
+            f"units={units:<3} {described:<36} "
             f"{path.val_data_loss[best]:18.4f} {path.val_standard_error[best]:8.4f}"
             + mark
         )

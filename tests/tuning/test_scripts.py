@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+import kreg
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -40,7 +42,8 @@ def test_tabular_path_script(monkeypatch, capsys):
     argv = ["--dataset", "breast_cancer", "--points", "2", "--epochs", "2"]
     _run("tabular_path.py", [*argv, "--cv", "2"], monkeypatch)
     out = capsys.readouterr().out
-    assert out.count("units=") == 4 and out.count("<- chosen") == 1
+    families = len(kreg.tuning.default_candidates())
+    assert out.count("units=") == families and out.count("<- chosen") == 1
     assert "1se: λ=" in out and "log loss" in out
 
 
