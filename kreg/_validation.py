@@ -145,3 +145,38 @@ def check_no_kwargs(kwargs: dict, owner: str) -> None:
     if kwargs:
         names = ", ".join(sorted(kwargs))
         raise TypeError(f"{owner} got unexpected keyword argument(s): {names}")
+
+
+def check_scalar_or_tensor(
+    value: Any,
+    name: str,
+    owner: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    high_inclusive: bool = True,
+) -> Any:
+    """A float in range, or a scalar tensor or variable (a schedule's rate).
+
+    Tensors pass when their value cannot be read (symbolic, in a traced
+    function); a concrete one is range-checked like a float. Anything that
+    is not a number (a string, None, a list) is rejected here, by name,
+    rather than by the backend's conversion error.
+    """
+    is_tensor = hasattr(value, "shape") and hasattr(value, "dtype")
+    if is_tensor and not isinstance(value, (np.ndarray, np.generic)):
+        if tuple(value.shape) != ():
+            raise invalid_argument(owner, name, "a scalar", value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError, NotImplementedError, AttributeError):
+            return value  # symbolic: checked where it was set
+        except Exception:  # noqa: BLE001 - a backend's own error for symbolic values
+            return value
+        check_float(
+            number, name, owner, low=low, high=high, high_inclusive=high_inclusive
+        )
+        return value
+    return check_float(
+        value, name, owner, low=low, high=high, high_inclusive=high_inclusive
+    )

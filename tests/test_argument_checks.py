@@ -217,3 +217,48 @@ def test_swa_and_penalty_monitor_check_their_data_at_construction():
             lambda b=bad: kreg.callbacks.PenaltyMonitor(training_data=b),
         )
     kreg.callbacks.PenaltyMonitor(training_data=(x, x))
+
+
+# Found by the argument fuzzing (tests/test_fuzz_arguments.py) on its first
+# runs; kept here as plain cases so they stay fixed whatever it draws.
+W = np.ones((3, 2), "float32")
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("rate", lambda: kreg.ops.dropout(W, "0.1")),
+        ("rate", lambda: kreg.ops.dropout(W, None)),
+        ("rate", lambda: kreg.ops.drop_path(W, [0.1, 0.2])),
+        ("rate", lambda: kreg.ops.drop_connect(W, np.zeros(2))),
+        ("rate", lambda: kreg.ops.swap_noise(W, "x")),
+        ("magnitude", lambda: kreg.ops.feature_noise(W, {"a": 1})),
+        ("l1_ratio", lambda: kreg.ops.elastic_net_penalty(W, "0.5")),
+        ("members", lambda: kreg.ops.group_lasso_penalty(W, members=-(2**31))),
+        ("members", lambda: kreg.ops.group_soft_threshold(W, 0.1, members=2)),
+        ("seed", lambda: kreg.layers.BatchEnsembleDense(2, members=2, seed=2**64)),
+        ("seed", lambda: kreg.layers.EnsembleMLP([4], 1, members=2, seed=-1)),
+        ("units", lambda: kreg.layers.DropConnectDense(True)),
+        ("members", lambda: kreg.layers.StackedDropout(0.1, members=2**32)),
+        ("groups", lambda: kreg.tuning.regularizer(_hp(), groups=np.zeros(2))),
+        ("max_dropout", lambda: kreg.tuning.tabular_hypermodel(3, max_dropout=1.5)),
+        ("min_strength", lambda: kreg.tuning.tabular_hypermodel(3, min_strength=-1)),
+        ("max_strength", lambda: kreg.tuning.tabular_hypermodel(3, max_strength="1")),
+        ("units", lambda: kreg.tuning.tabular_hypermodel(3, units=0)),
+    ],
+)
+def test_fuzz_findings_name_the_argument(name, call):
+    _raises(name, call)
+
+
+def _hp():
+    import keras_tuner
+
+    return keras_tuner.HyperParameters()
+
+
+def test_ops_still_take_scalar_tensors_and_variables():
+    rate = keras.Variable(0.0)
+    assert np.array_equal(kreg.ops.dropout(W, rate), W)
+    assert np.array_equal(kreg.ops.dropout(W, keras.ops.convert_to_tensor(0.0)), W)
+    _raises("rate", lambda: kreg.ops.dropout(W, keras.ops.convert_to_tensor(1.5)))

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from kreg._api import register
-from kreg._validation import check_choice, check_int, invalid_argument
+from kreg._validation import check_choice, check_int, check_seed, invalid_argument
 
 ADAPTER_INITS = ("random_signs", "ones", "normal")
 
@@ -92,7 +92,7 @@ class BatchEnsembleDense(keras.layers.Layer):
             adapter_init, "adapter_init", owner, ADAPTER_INITS
         )
         if seed is not None:
-            seed = check_int(seed, "seed", owner)
+            seed = check_seed(seed, owner)
         self.seed = seed
         self.activation = keras.activations.get(activation)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)

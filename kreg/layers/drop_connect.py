@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from kreg._api import register
-from kreg._validation import invalid_argument
+from kreg._validation import check_int, invalid_argument
 from kreg.layers.variable_rate import VariableRate
 from kreg.ops.dropout import drop_connect
 
@@ -50,6 +50,8 @@ class DropConnectDense(VariableRate, keras.layers.Dense):
     def __init__(
         self, units: int, rate: float = 0.5, seed: int | None = None, **kwargs
     ):
+        # Dense takes True for 1; a count of units must be an integer.
+        units = check_int(units, "units", type(self).__name__, low=1)
         super().__init__(units, **kwargs)
         self._init_rate(rate, seed)
         # Set by kreg.uncertainty.mc_predict: the batch holds this many stacked

@@ -4,7 +4,13 @@ import keras
 from keras import ops
 
 from kreg._api import register
-from kreg._validation import check_choice, check_float, check_int, invalid_argument
+from kreg._validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_seed,
+    invalid_argument,
+)
 from kreg.layers.batch_ensemble_dense import BatchEnsembleDense
 from kreg.layers.stacked_dense import StackedDense
 
@@ -109,7 +115,7 @@ class EnsembleMLP(keras.layers.Layer):
             raise invalid_argument(owner, "average", "a bool", average)
         self.average = average
         if seed is not None:
-            seed = check_int(seed, "seed", owner)
+            seed = check_seed(seed, owner)
         self.seed = seed
         self.activation = keras.activations.get(activation)
         self.output_activation = keras.activations.get(output_activation)

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from kreg._api import register
-from kreg._validation import check_int, check_seed, invalid_argument
+from kreg._validation import MAX_LENGTH, check_int, check_seed, invalid_argument
 
 
 @register
@@ -40,7 +40,7 @@ class StackedDropout(keras.layers.Layer):
     def __init__(self, rate, members: int, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         owner = type(self).__name__
-        self.members = check_int(members, "members", owner, low=1)
+        self.members = check_int(members, "members", owner, low=1, high=MAX_LENGTH)
         if seed is not None:
             seed = check_seed(seed, owner)
         self.seed = seed

@@ -6,18 +6,14 @@ function). ``seed`` is an int, a ``keras.random.SeedGenerator`` or ``None``.
 Inputs are tables: a batch of rows, shape ``(batch, features)``.
 """
 
-from numbers import Real
-
 import keras
-import numpy as np
 from keras import ops
 
-from kreg._validation import check_float, invalid_argument
+from kreg._validation import check_scalar_or_tensor, invalid_argument
 
 
 def _magnitude(value, name: str, owner: str, high: float | None = None):
-    if isinstance(value, (Real, np.ndarray, np.generic)):
-        check_float(value, name, owner, low=0.0, high=high)
+    value = check_scalar_or_tensor(value, name, owner, low=0.0, high=high)
     return ops.cast(value, "float32")
 
 

@@ -10,19 +10,23 @@ the end, so mixed precision inputs get the same masks as float32 inputs.
 a new mask) or ``None``.
 """
 
-from numbers import Real
-
 import keras
-import numpy as np
 from keras import ops
 
-from kreg._validation import check_choice, check_float, check_int, invalid_argument
+from kreg._validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_scalar_or_tensor,
+    invalid_argument,
+)
 
 
 def _rate(rate, owner: str):
     """Validates a Python or numpy rate; passes tensors and variables through."""
-    if isinstance(rate, (Real, np.ndarray, np.generic)):
-        check_float(rate, "rate", owner, low=0.0, high=1.0, high_inclusive=False)
+    rate = check_scalar_or_tensor(
+        rate, "rate", owner, low=0.0, high=1.0, high_inclusive=False
+    )
     return ops.cast(rate, "float32")
 
 

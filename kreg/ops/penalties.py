@@ -13,7 +13,7 @@ trailing axes, so the same factor serves every member).
 
 from keras import ops
 
-from kreg._validation import check_choice
+from kreg._validation import check_bool, check_choice, check_scalar_or_tensor
 
 GROUP_SPECS = ("units", "inputs")
 
@@ -24,6 +24,7 @@ def _weighted(values, factor):
 
 def _total(values, members: bool):
     """The sum of all entries, or of each member's entries (axis 0 kept)."""
+    members = check_bool(members, "members", "the penalty")
     if not members:
         return ops.sum(values)
     return ops.sum(ops.reshape(values, (ops.shape(values)[0], -1)), axis=1)
@@ -60,6 +61,9 @@ def elastic_net_penalty(w, l1_ratio: float, factor=None, members: bool = False):
     >>> float(elastic_net_penalty(np.array([1.0, -2.0]), 0.5))  # 0.5*3 + 0.25*5
     2.75
     """
+    l1_ratio = check_scalar_or_tensor(
+        l1_ratio, "l1_ratio", "elastic_net_penalty", low=0.0, high=1.0
+    )
     w = ops.convert_to_tensor(w)
     values = l1_ratio * ops.abs(w) + (1.0 - l1_ratio) / 2.0 * ops.square(w)
     return _total(_weighted(values, factor), members)
@@ -75,11 +79,12 @@ def group_axes(rank: int, groups: str, members: bool = False) -> tuple[int, ...]
     indexes members and is never reduced: each member has its own groups.
     """
     check_choice(groups, "groups", "group_axes", GROUP_SPECS)
+    members = check_bool(members, "members", "group_axes")
     if rank < 2 + members:
         raise ValueError(
             "Group lasso needs a weight of rank >= 2 (a kernel), so that it has "
             f"units and inputs to group. Received a weight of rank {rank}"
-            + (" (with a member axis)." if members else ".")
+            + (" (with a member axis: members=True)." if members else ".")
         )
     kept = rank - 1 if groups == "units" else rank - 2
     return tuple(axis for axis in range(int(members), rank) if axis != kept)

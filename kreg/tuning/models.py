@@ -2,7 +2,7 @@
 
 import keras
 
-from kreg._validation import check_int, invalid_argument
+from kreg._validation import check_float, check_int, invalid_argument
 from kreg.metrics import DataLoss
 from kreg.optimizers import Proximal
 from kreg.tuning import search_space
@@ -150,6 +150,30 @@ def tabular_hypermodel(
     owner = "tabular_hypermodel"
     n_features = check_int(n_features, "n_features", owner, low=1)
     task = model_task(task, check_int(n_outputs, "n_outputs", owner, low=1), owner)
+    # Checked now, not when the first trial builds its model.
+    units = check_int(units, "units", owner, low=1)
+    min_strength = check_float(
+        min_strength, "min_strength", owner, low=0.0, low_inclusive=False
+    )
+    max_strength = check_float(
+        max_strength, "max_strength", owner, low=0.0, low_inclusive=False
+    )
+    if max_strength <= min_strength:
+        raise invalid_argument(
+            owner,
+            "max_strength",
+            f"a float > min_strength={min_strength:g}",
+            max_strength,
+        )
+    max_dropout = check_float(
+        max_dropout,
+        "max_dropout",
+        owner,
+        low=0.0,
+        high=1.0,
+        low_inclusive=False,
+        high_inclusive=False,
+    )
 
     def build(regularizer, dropout_rate):
         return tabular_model(

@@ -12,7 +12,7 @@ import math
 import keras_tuner
 
 from kreg import regularizers
-from kreg._validation import check_float, invalid_argument
+from kreg._validation import check_choice, check_float, invalid_argument
 
 #: The regularizer kinds :func:`regularizer` can build, by name.
 REGULARIZER_KINDS = {
@@ -109,8 +109,7 @@ def regularizer(
     low, high = _check_log_range(
         min_strength, max_strength, owner, "min_strength", "max_strength"
     )
-    if groups not in ("inputs", "units"):
-        raise invalid_argument(owner, "groups", "one of 'inputs', 'units'", groups)
+    groups = check_choice(groups, "groups", owner, ("inputs", "units"))
     if not isinstance(allow_none, bool):
         raise invalid_argument(owner, "allow_none", "a bool", allow_none)
 
