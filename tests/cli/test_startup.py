@@ -79,19 +79,24 @@ def test_a_command_that_loads_tensorflow_prints_no_log_line(tmp_path):
     assert "expected a kreg run folder" in lines[0]
 
 
-def test_import_kreg_loads_the_api_for_saved_models():
-    # Outside the command, ``import kreg`` registers every class at once.
-    code = (
-        "import kreg, keras, sys;"
-        "assert 'kreg.optimizers.proximal' in sys.modules;"
-        "print(keras.saving.get_registered_object('kreg>Proximal').__name__)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**_env(), "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "Proximal\n"
+@pytest.mark.parametrize(
+    ("argv", "orig_argv", "command"),
+    [
+        (["/venv/bin/kreg", "tune"], ["python", "/venv/bin/kreg", "tune"], True),
+        (["-m"], ["python", "-m", "kreg", "tune", "--help"], True),
+        (["-m"], ["python", "-X", "dev", "-m", "kreg.cli.main"], True),
+        (["-m"], ["python", "-m", "pytest", "-m", "kreg"], False),
+        (["x.py", "-m", "kreg"], ["python", "x.py", "-m", "kreg"], False),
+        (["-c"], ["python", "-c", "import kreg"], False),
+        (["/venv/bin/pytest"], ["python", "/venv/bin/pytest"], False),
+    ],
+)
+def test_only_the_command_defers_the_api(argv, orig_argv, command, monkeypatch):
+    # Everywhere else ``import kreg`` loads the whole API at once, so that a
+    # saved model loads after it (tests/test_regularize.py loads one in a
+    # fresh process).
+    import kreg
+
+    monkeypatch.setattr(sys, "argv", argv)
+    monkeypatch.setattr(sys, "orig_argv", orig_argv)
+    assert kreg._starting_command() is command
