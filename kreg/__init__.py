@@ -6,6 +6,7 @@ import sys
 __version__ = "0.1.0"
 
 __all__ = [
+    "InvalidArgumentError",
     "PenaltyReport",
     "PruneReport",
     "LayerSparsity",
@@ -48,12 +49,14 @@ def _load_api() -> None:
     # import_module, not ``from kreg import``: that would call __getattr__.
     for name in _SUBPACKAGES:
         importlib.import_module(f"kreg.{name}")  # binds kreg.<name>
+    from kreg._validation import InvalidArgumentError
     from kreg.penalty import PenaltyReport, penalty
     from kreg.prune import PruneReport, prune, relax
     from kreg.regularize import RegularizeReport, regularize
     from kreg.sparsity import LayerSparsity, SparsityReport, sparsity
 
     globals().update(
+        InvalidArgumentError=InvalidArgumentError,
         PenaltyReport=PenaltyReport,
         penalty=penalty,
         PruneReport=PruneReport,

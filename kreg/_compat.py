@@ -44,6 +44,14 @@ def learning_rate_of(optimizer):
     return optimizer._learning_rate
 
 
+def declared_direction(metric) -> str | None:
+    """``"max"`` or ``"min"`` as a Keras metric declares it, None if it does not."""
+    direction = getattr(metric, "_direction", None)
+    if direction is None:
+        return None
+    return "max" if direction == "up" else "min"
+
+
 def optimizer_own_variables(optimizer) -> list:
     """The variables an optimizer's base class made (iterations, learning rate)."""
     return optimizer._variables

@@ -13,9 +13,16 @@ from typing import Any
 import numpy as np
 
 
-def invalid_argument(owner: str, name: str, expected: str, value: Any) -> ValueError:
-    """Returns the ValueError for a bad argument, ready to raise."""
-    return ValueError(
+class InvalidArgumentError(ValueError):
+    """A bad argument to a kreg function or class, its message built by
+    :func:`invalid_argument`; the CLI reports it as bad input by its type."""
+
+
+def invalid_argument(
+    owner: str, name: str, expected: str, value: Any
+) -> InvalidArgumentError:
+    """Returns the error for a bad argument, ready to raise."""
+    return InvalidArgumentError(
         f"Invalid value for argument `{name}` of {owner}: expected {expected}. "
         f"Received: {name}={value!r}"
     )

@@ -186,3 +186,11 @@ def test_versions_names_both_libraries():
     assert _compat.versions() == (
         f"Keras {keras.__version__}, KerasTuner {keras_tuner.__version__}"
     )
+
+
+def test_declared_direction_of_keras_metrics():
+    with private("Metric._direction"):
+        assert _compat.declared_direction(keras.metrics.AUC()) == "max"
+        assert _compat.declared_direction(keras.metrics.F1Score()) == "max"
+        assert _compat.declared_direction(keras.metrics.MeanSquaredError()) == "min"
+    assert _compat.declared_direction(object()) is None

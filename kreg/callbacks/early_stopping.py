@@ -5,10 +5,10 @@ import math
 import numpy as np
 from keras import ops
 
+from kreg import _compat
 from kreg._validation import check_choice, check_float, check_int, invalid_argument
+from kreg._vocabulary import metric_direction
 from kreg.callbacks._base import DATA_LOSS_HINT, Callback, missing_key_error
-
-_MAX_WORDS = ("acc", "auc", "precision", "recall", "f1", "iou", "r2", "psnr")
 
 
 class EarlyStopping(Callback):
@@ -222,18 +222,18 @@ class EarlyStopping(Callback):
         """True to minimize. Resolved once per fit, as Keras does."""
         if self.mode != "auto":
             return self.mode == "min"
-        name = self.monitor.removeprefix("val_").lower()
-        if "loss" in name or "error" in name:
-            return True
+        declared = {}
         for metric in _flat_metrics(self._model):
-            if metric.name == name and hasattr(metric, "_direction"):
-                return metric._direction != "up"
-        if any(word in name for word in _MAX_WORDS):
-            return False
-        raise ValueError(
-            f"EarlyStopping cannot tell whether `{self.monitor}` should be "
-            "minimized or maximized. Pass mode='min' or mode='max'."
-        )
+            direction = _compat.declared_direction(metric)
+            if direction is not None:
+                declared.setdefault(metric.name, direction)
+        direction = metric_direction(self.monitor, declared)
+        if direction is None:
+            raise ValueError(
+                f"EarlyStopping cannot tell whether `{self.monitor}` should be "
+                "minimized or maximized. Pass mode='min' or mode='max'."
+            )
+        return direction == "min"
 
     def _is_improvement(self, value: float, reference: float | None) -> bool:
         if reference is None:

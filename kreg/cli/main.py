@@ -364,6 +364,7 @@ def _tune(args) -> int:
 def _report(args) -> int:
     if _missing_extras("report"):
         return 1
+    from kreg._validation import InvalidArgumentError
     from kreg.cli.lock import RunLock
     from kreg.cli.report import build_report, check_run
 
@@ -371,9 +372,7 @@ def _report(args) -> int:
         check_run(args.folder)
         with RunLock(args.folder, "kreg report"):
             report = build_report(args.folder)
-    except ValueError as error:
-        if not str(error).startswith("Invalid value for argument"):
-            raise
+    except InvalidArgumentError as error:
         _error("report", str(error))
         return 2
     _print_result(args.folder, report)

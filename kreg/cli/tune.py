@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 import kreg
-from kreg._validation import invalid_argument
+from kreg._validation import InvalidArgumentError, invalid_argument
 from kreg.cli import store, trials
 from kreg.cli.evaluation import refit
 from kreg.cli.hypermodel import TabularHyperModel, row_column
@@ -451,11 +451,7 @@ def _checked(out, settings, given, data=None, before=None):
             data = None
         elif data is None or before is None or checked != before:
             data = load_data(checked)
-    except ValueError as error:
-        if isinstance(error, UsageError) or not str(error).startswith(
-            "Invalid value for argument"
-        ):
-            raise
+    except InvalidArgumentError as error:
         raise UsageError(str(error)) from None
     return checked, resumed, finished, data
 

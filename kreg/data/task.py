@@ -2,11 +2,10 @@
 
 import pandas as pd
 
-#: The tasks kreg tunes models for.
-TASKS = ("classification", "regression")
-
-#: An integer target with at most this many distinct values is taken for classes.
-MAX_INTEGER_CLASSES = 20
+# The tasks kreg tunes models for, and when an integer target is taken for
+# classes: named in kreg._vocabulary, with the models' tasks.
+from kreg._vocabulary import CLI_TASKS as TASKS  # noqa: F401 - re-exported
+from kreg._vocabulary import MAX_INTEGER_CLASSES
 
 
 def detect_task(target: pd.Series) -> str:

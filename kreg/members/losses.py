@@ -4,8 +4,9 @@ import keras
 from keras import ops
 
 from kreg._validation import check_choice
+from kreg._vocabulary import MODEL_TASKS
 
-TASKS = ("regression", "binary", "multiclass")
+TASKS = MODEL_TASKS
 
 #: The Keras loss each task's member is trained with, as ``tabular_model``.
 LOSSES = {

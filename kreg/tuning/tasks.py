@@ -9,23 +9,13 @@ import numpy as np
 
 from kreg._validation import check_choice, invalid_argument
 
-#: The tasks of the tabular models.
-TASKS = ("regression", "binary", "multiclass")
-
-#: Also accepted: the CLI's word, binary or multiclass by the outputs/labels.
-WORDS = (*TASKS, "classification")
-
-#: An integer-valued target with at most this many values is taken for classes
-#: (as ``kreg.data.detect_task``).
-MAX_INTEGER_CLASSES = 20
-
-
-def model_task(task: str, n_outputs: int, owner: str) -> str:
-    """The model's task for a word of :data:`WORDS` and a number of outputs."""
-    task = check_choice(task, "task", owner, WORDS)
-    if task == "classification":
-        return "binary" if n_outputs == 1 else "multiclass"
-    return task
+# The names and the CLI-to-model conversion live in kreg._vocabulary.
+from kreg._vocabulary import (
+    MAX_INTEGER_CLASSES,
+    model_task,  # noqa: F401 - re-exported
+)
+from kreg._vocabulary import MODEL_TASKS as TASKS  # noqa: F401 - re-exported
+from kreg._vocabulary import TASK_WORDS as WORDS
 
 
 def resolve_task(

@@ -22,6 +22,7 @@ from kreg._validation import (
     check_int,
     invalid_argument,
 )
+from kreg._vocabulary import metric_direction
 from kreg.callbacks import EarlyStopping
 from kreg.metrics import DataLoss
 from kreg.tuning import _distributed, _progress, cross_validation, selection
@@ -57,11 +58,9 @@ def make_objective(objective, owner: str = "Tuner") -> keras_tuner.Objective:
         raise invalid_argument(
             owner, "objective", "a metric name or a keras_tuner.Objective", objective
         )
-    name = objective[4:] if objective.startswith("val_") else objective
-    if name.endswith(("loss", "error")) or name in ("mse", "mae", "crossentropy"):
-        return keras_tuner.Objective(objective, direction="min")
-    if name.endswith(("accuracy", "auc", "precision", "recall", "r2_score")):
-        return keras_tuner.Objective(objective, direction="max")
+    direction = metric_direction(objective)
+    if direction is not None:
+        return keras_tuner.Objective(objective, direction=direction)
     raise invalid_argument(
         owner,
         "objective",

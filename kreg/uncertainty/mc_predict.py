@@ -8,6 +8,7 @@ import numpy as np
 
 from kreg import _compat
 from kreg._validation import check_choice, check_int, invalid_argument
+from kreg._vocabulary import MODEL_TASKS
 
 #: Keras' stochastic regularization layers that mc_predict switches on. They
 #: cover SpatialDropout1D/2D/3D, which subclass Dropout.
@@ -17,7 +18,7 @@ KERAS_DROPOUT_TYPES = (
     keras.layers.AlphaDropout,
 )
 
-_TASKS = ("auto", "regression", "multiclass", "binary")
+_TASKS = ("auto", *MODEL_TASKS)
 _EPS = 1e-12
 
 
