@@ -91,33 +91,11 @@ class AugmentationSchedule(ScheduleCallback):
         *,
         off_epoch: int | None = None,
         off_last_epochs: int | None = None,
-        relative: bool = True,
-        start: float | None = None,
-        end: float | None = None,
-        epochs: int | None = None,
-        delay: int = 0,
-        step_size: int | None = None,
-        gamma: float | None = None,
-        restore: bool = True,
-        log_key: str | None = None,
-        verbose: int = 0,
-        per_step: bool = False,
+        **options,
     ):
-        super().__init__(
-            schedule,
-            targets=layers,
-            relative=relative,
-            start=start,
-            end=end,
-            epochs=epochs,
-            delay=delay,
-            step_size=step_size,
-            gamma=gamma,
-            restore=restore,
-            log_key=log_key,
-            verbose=verbose,
-            per_step=per_step,
-        )
+        # The schedule's options (relative, start, end, ..., per_step) are
+        # ScheduleCallback's, documented above.
+        super().__init__(schedule, targets=layers, **options)
         owner = self._owner
         if off_epoch is not None and off_last_epochs is not None:
             raise invalid_argument(

@@ -85,38 +85,10 @@ class DropoutSchedule(ScheduleCallback):
     _attribute = "rate"
     _log_prefix = "dropout_rate"
 
-    def __init__(
-        self,
-        schedule,
-        layers=None,
-        *,
-        relative: bool = True,
-        start: float | None = None,
-        end: float | None = None,
-        epochs: int | None = None,
-        delay: int = 0,
-        step_size: int | None = None,
-        gamma: float | None = None,
-        restore: bool = True,
-        log_key: str | None = None,
-        verbose: int = 0,
-        per_step: bool = False,
-    ):
-        super().__init__(
-            schedule,
-            targets=layers,
-            relative=relative,
-            start=start,
-            end=end,
-            epochs=epochs,
-            delay=delay,
-            step_size=step_size,
-            gamma=gamma,
-            restore=restore,
-            log_key=log_key,
-            verbose=verbose,
-            per_step=per_step,
-        )
+    def __init__(self, schedule, layers=None, **options):
+        # The schedule's options (relative, start, end, ..., per_step) are
+        # ScheduleCallback's, documented above.
+        super().__init__(schedule, targets=layers, **options)
 
     def _check_targets(self, targets) -> list:
         items = list(targets) if isinstance(targets, (list, tuple)) else [targets]
