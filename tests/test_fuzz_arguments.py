@@ -436,6 +436,7 @@ REGISTRY = {
 }
 
 NOT_FUZZED = {
+    "InvalidArgumentError": "the exception the checks raise",
     # Plain result records, built by kreg, never by a user.
     "PenaltyReport": "a result record",
     "PruneReport": "a result record",
