@@ -16,7 +16,7 @@ import os
 import threading
 import time
 
-from keras_tuner.engine.trial import TrialStatus
+from keras_tuner.engine.trial import Trial, TrialStatus
 
 from kreg import _compat
 
@@ -24,6 +24,9 @@ from kreg import _compat
 #: death and it is marked FAILED (a trial that kills its workers, by running
 #: out of memory say, must not kill them all).
 REASSIGNMENTS = 1
+
+#: How long the chief holds a waiting worker's request before it asks again.
+HOLD_SECONDS = 0.2
 
 
 def serve(oracle, worker_timeout: float) -> None:
@@ -75,9 +78,30 @@ def _servicer_class():
             with self.lock:
                 self.last_seen[request.tuner_id] = time.monotonic()
                 self.dropped.discard(request.tuner_id)
-                response = super().CreateTrial(request, context)
-                self.runner[response.trial.trial_id] = request.tuner_id
-                return response
+                if self._hold(request.tuner_id):
+                    response = None
+                else:
+                    response = super().CreateTrial(request, context)
+                    self.runner[response.trial.trial_id] = request.tuner_id
+                    return response
+            # Out of the lock: the other workers' heartbeats go on meanwhile.
+            time.sleep(HOLD_SECONDS)
+            trial = Trial(self.oracle.get_space(), status=TrialStatus.IDLE)
+            protos = _compat.oracle_protos()
+            return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
+
+        def _hold(self, tuner_id: str) -> bool:
+            """Whether to keep a worker waiting instead of stopping it.
+
+            Once every trial is handed out, KerasTuner stops each worker that
+            asks for more. While another worker's trial still runs, a
+            waiting worker is kept (an IDLE answer, asked again) so that it
+            can take over that trial if its worker dies.
+            """
+            oracle = self.oracle
+            full = oracle.max_trials and len(oracle.trials) >= oracle.max_trials
+            others = [t for t in oracle.ongoing_trials if t != tuner_id]
+            return bool(full and others and not _compat.retry_queue(oracle))
 
         def UpdateTrial(self, request, context):
             with self.lock:
