@@ -365,14 +365,14 @@ def _report(args) -> int:
     if _missing_extras("report"):
         return 1
     from kreg._validation import InvalidArgumentError
-    from kreg.cli.lock import RunLock
+    from kreg.cli.lock import FolderInUse, RunLock
     from kreg.cli.report import build_report, check_run
 
     try:
         check_run(args.folder)
         with RunLock(args.folder, "kreg report"):
             report = build_report(args.folder)
-    except InvalidArgumentError as error:
+    except (InvalidArgumentError, FolderInUse) as error:
         _error("report", str(error))
         return 2
     _print_result(args.folder, report)
