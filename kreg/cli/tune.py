@@ -96,6 +96,18 @@ def load_data(settings: Settings):
     return table, np.sort(train), np.sort(test)
 
 
+def _hypermodel(table, train) -> TabularHyperModel:
+    """The search's hypermodel over the training rows of the table."""
+    return TabularHyperModel(
+        table.features.iloc[train].reset_index(drop=True),
+        table.y[train],
+        table.task,
+        len(table.classes) if table.classes else None,
+        numeric=table.numeric_columns,
+        categorical=table.categorical_columns,
+    )
+
+
 def fingerprint(path: str | None) -> str | None:
     """SHA-256 of the data file (None if it is gone: loading then says so)."""
     if path is None:
@@ -260,14 +272,7 @@ def _refresh_trials(out, settings):
         table, train, _ = load_data(settings)
     except ValueError:
         return
-    hypermodel = TabularHyperModel(
-        table.features.iloc[train].reset_index(drop=True),
-        table.y[train],
-        table.task,
-        len(table.classes) if table.classes else None,
-        numeric=table.numeric_columns,
-        categorical=table.categorical_columns,
-    )
+    hypermodel = _hypermodel(table, train)
     tuner = _tuner(
         out,
         settings,
@@ -488,14 +493,7 @@ def _run(out, settings, resumed, finished, data, stream) -> str:
         },
     )
     _say(stream, table, settings, train, test, out, resumed)
-    hypermodel = TabularHyperModel(
-        table.features.iloc[train].reset_index(drop=True),
-        table.y[train],
-        table.task,
-        len(table.classes) if table.classes else None,
-        numeric=table.numeric_columns,
-        categorical=table.categorical_columns,
-    )
+    hypermodel = _hypermodel(table, train)
     if settings.path:
         os.makedirs(os.path.join(out, store.PLOTS_DIR), exist_ok=True)
         models, summary = run_path(
