@@ -12,29 +12,19 @@ minimum and one-standard-error choices.
     python tuning/lambda_path.py --cv 5 --units 0   # the lasso, cv.glmnet style
 """
 
-import argparse
 import os
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from _datasets import DATASETS  # noqa: E402 (tuning/_datasets.py, beside this script)
+from _datasets import DATASETS, script_parser  # noqa: E402 (tuning/_datasets.py, beside this script)
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import kreg  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--dataset",
-        choices=sorted(DATASETS),
-        default="diabetes",
-        help="scikit-learn dataset",
-    )
+    parser = script_parser(__doc__, DATASETS)
     parser.add_argument(
         "--regularizer",
         choices=["l1", "group_lasso", "elastic_net", "sparse_group_lasso", "l2"],

@@ -12,13 +12,12 @@ refits the winner (minimum or one-standard-error rule) on all training data.
     python tuning/tabular_mlp.py --resume               # continue an interrupted run
 """
 
-import argparse
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
-from _datasets import DATASETS  # noqa: E402 (tuning/_datasets.py, beside this script)
+from _datasets import DATASETS, script_parser  # noqa: E402 (tuning/_datasets.py, beside this script)
 from sklearn import datasets, metrics, model_selection  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
@@ -32,16 +31,7 @@ DATASETS = {
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--dataset",
-        choices=sorted(DATASETS),
-        default="diabetes",
-        help="scikit-learn dataset",
-    )
+    parser = script_parser(__doc__, DATASETS)
     parser.add_argument(
         "--oracle",
         choices=sorted(kreg.tuning.tuner.ORACLES),

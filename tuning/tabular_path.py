@@ -10,14 +10,13 @@ data loss, the choice, and its score on the other 25 %.
     python tuning/tabular_path.py --dataset friedman1 --cv 10 --points 30
 """
 
-import argparse
 import os
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
-from _datasets import DATASETS  # noqa: E402 (tuning/_datasets.py, beside this script)
+from _datasets import DATASETS, script_parser  # noqa: E402 (tuning/_datasets.py, beside this script)
 from sklearn import metrics, model_selection  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
@@ -25,16 +24,7 @@ import kreg  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--dataset",
-        choices=sorted(DATASETS),
-        default="diabetes",
-        help="scikit-learn dataset",
-    )
+    parser = script_parser(__doc__, DATASETS)
     parser.add_argument("--cv", type=int, default=5, help="folds of each path")
     parser.add_argument("--points", type=int, default=20, help="strengths per path")
     parser.add_argument("--epochs", type=int, default=100, help="most per strength")
