@@ -10,12 +10,9 @@ from kreg import members as mem
 from kreg._validation import check_float, check_int, invalid_argument
 from kreg.tuning import cross_validation, selection
 from kreg.tuning.models import tabular_model
-from kreg.tuning.path import (
-    _KINDS,
-    RegularizationPath,
-    _active_inputs,
-    _null_lambda_max,
-)
+from kreg.tuning.path import RegularizationPath
+from kreg.tuning.path.grid import _KINDS, _null_lambda_max
+from kreg.tuning.path.model import _active_inputs
 
 # λ_max comes from the null model fitted in full batch on at most this many rows.
 _NULL_ROWS = 4096

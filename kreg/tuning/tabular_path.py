@@ -12,11 +12,8 @@ from kreg._validation import invalid_argument
 from kreg.tuning import cross_validation, selection
 from kreg.tuning.checkpoint import PathCheckpoint
 from kreg.tuning.models import tabular_model
-from kreg.tuning.path import (
-    RegularizationPath,
-    _check_regularizer,
-    regularization_path,
-)
+from kreg.tuning.path import RegularizationPath, regularization_path
+from kreg.tuning.path.grid import _check_regularizer
 from kreg.tuning.tasks import resolve_task
 
 # Arguments tabular_path sets itself.

@@ -341,7 +341,7 @@ def test_cross_validated_path_rejects_bad_cv():
 
 
 def test_each_strength_lowers_the_learning_rate_once_then_resets_it():
-    from kreg.tuning import path as path_module
+    from kreg.tuning.path import solver
 
     x, y = _linear_data()
     model = _linear()[0](kreg.regularizers.L1(0.0))
@@ -353,9 +353,7 @@ def test_each_strength_lowers_the_learning_rate_once_then_resets_it():
             rates.append(round(float(self.model.optimizer.learning_rate), 6))
 
     reg = model.layers[-1].kernel_regularizer
-    steps = path_module._StrengthSteps(
-        reg, [0.2, 0.1], phases=2, budget=[(2, 1), (1, 0)]
-    )
+    steps = solver._StrengthSteps(reg, [0.2, 0.1], phases=2, budget=[(2, 1), (1, 0)])
     model.fit(x, y, epochs=steps.total_epochs, callbacks=[Watch(), steps], verbose=0)
     assert rates == [0.1, 0.1, 0.01, 0.1]
     assert float(model.optimizer.learning_rate) == pytest.approx(0.1)
@@ -389,7 +387,7 @@ def logistic_path():
 
 
 def test_a_glms_path_runs_proximal_gradient_at_one_over_the_curvature(logistic_path):
-    from kreg.tuning.path import _glm_rate
+    from kreg.tuning.path.solver import _glm_rate
 
     result, x, y = logistic_path
     optimizer = result.model.optimizer
@@ -457,7 +455,7 @@ def test_an_optimizer_argument_replaces_the_compiled_one():
 
 
 def test_a_multinomial_glms_step_allows_for_the_softmax_bound():
-    from kreg.tuning.path import _glm_rate
+    from kreg.tuning.path.solver import _glm_rate
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(90, 4)).astype("float32")

@@ -1,0 +1,162 @@
+"""The grid of strengths and its top, λ_max: the smallest strength at which
+all penalized weights are zero, from the optimality conditions at 0."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kreg import regularizers
+from kreg._validation import invalid_argument
+from kreg.ops.penalties import group_axes
+from kreg.tuning import cross_validation
+from kreg.tuning.path.model import _loss_fn
+from kreg.tuning.path.solver import _full_batch_loss
+
+_KINDS = {
+    "l1": regularizers.L1,
+    "l2": regularizers.L2,
+    "elastic_net": regularizers.ElasticNet,
+    "group_lasso": lambda strength: regularizers.GroupLasso(strength, groups="inputs"),
+    "sparse_group_lasso": lambda strength: regularizers.SparseGroupLasso(
+        strength, groups="inputs"
+    ),
+}
+
+# glmnet's stand-in l1 ratio when the penalty has no L1 part (ridge).
+_RIDGE_RATIO = 1e-3
+
+
+def _check_regularizer(regularizer, owner):
+    if isinstance(regularizer, str) and regularizer in _KINDS:
+        return _KINDS[regularizer](1.0)
+    if isinstance(regularizer, regularizers.Regularizer) and not isinstance(
+        regularizer, regularizers.Sum
+    ):
+        return regularizer
+    listed = ", ".join(repr(k) for k in _KINDS)
+    raise invalid_argument(
+        owner,
+        "regularizer",
+        f"one of {listed} or a kreg regularizer (not a Sum)",
+        regularizer,
+    )
+
+
+def _lambda_max(model, reg, penalized, x, y, batch_size) -> float:
+    """Smallest strength at which zero penalized weights are optimal, the
+    other weights as they are; None when the gradient vanishes."""
+    for variable in penalized:
+        variable.assign(np.zeros(variable.shape, dtype="float32"))
+    fn = _loss_fn(model)
+    grads = [np.zeros(v.shape, dtype="float64") for v in penalized]
+    n = len(y)
+    y = np.asarray(y)
+    for start in range(0, n, max(batch_size, 256)):
+        stop = min(n, start + max(batch_size, 256))
+        xb = cross_validation.take(x, slice(start, stop))
+        yb = y[start:stop]
+        with tf.GradientTape() as tape:
+            prediction = model(xb, training=False)
+            target = tf.convert_to_tensor(yb)
+            if (
+                len(target.shape) == len(prediction.shape) - 1
+                and prediction.shape[-1] == 1
+            ):
+                target = target[..., None]
+            value = tf.reduce_mean(fn(tf.cast(target, prediction.dtype), prediction))
+        batch = tape.gradient(value, [v.value for v in penalized])
+        for total, g in zip(grads, batch):
+            if g is not None:
+                total += np.asarray(g, dtype="float64") * (stop - start) / n
+    bounds = [_bound(reg, g) for g in grads]
+    result = max(bounds)
+    if not np.isfinite(result) or result <= 1e-12:
+        return None
+    return float(result)
+
+
+def _null_lambda_max(model, reg, penalized, x, y, batch_size, steps=300):
+    """λ_max at the null model: penalized weights 0, the others fitted.
+
+    For a linear model this is glmnet's λ_max (the intercept-only fit).
+    Full-batch Adam on at most 4096 rows; None when the gradient of the
+    penalized weights vanishes there.
+    """
+    for variable in penalized:
+        variable.assign(np.zeros(variable.shape, dtype="float32"))
+    ids = {id(v) for v in penalized}
+    free = [v for v in model.trainable_weights if id(v) not in ids]
+    loss = _full_batch_loss(model, x, y)
+    if free:
+        optimizer = keras.optimizers.Adam(0.05)
+        optimizer.build(free)
+
+        @tf.function(autograph=False)
+        def step():
+            with tf.GradientTape() as tape:
+                value = loss()
+            grads = tape.gradient(value, [v.value for v in free])
+            optimizer.apply(grads, free)
+
+        for _ in range(steps):
+            step()
+    return _lambda_max(model, reg, penalized, x, y, batch_size)
+
+
+def _bound(reg, g) -> float:
+    factor = (
+        None
+        if reg.penalty_factor is None
+        else np.asarray(reg.penalty_factor, "float64")
+    )
+    if isinstance(reg, regularizers.GroupLasso):
+        axes = group_axes(g.ndim, reg.groups)
+        shape = [1 if i in axes else s for i, s in enumerate(g.shape)]
+        p = float(np.prod([g.shape[i] for i in axes]))
+        f = (
+            np.ones(shape)
+            if factor is None
+            else np.broadcast_to(
+                factor.reshape([-1 if s != 1 else 1 for s in shape]), shape
+            )
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if type(reg) is regularizers.SparseGroupLasso:
+                return _sparse_group_bound(g, axes, f, p, reg.l1_ratio)
+            norms = np.sqrt(np.sum(g**2, axis=axes, keepdims=True))
+            ratio = np.where(f > 0, norms / (np.sqrt(p) * f), 0.0)
+        return float(np.max(ratio))
+    f = np.ones_like(g) if factor is None else np.broadcast_to(factor, g.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(f > 0, np.abs(g) / f, 0.0)
+    if isinstance(reg, regularizers.ElasticNet):
+        return float(np.max(ratio)) / max(reg.l1_ratio, _RIDGE_RATIO)
+    if isinstance(reg, regularizers.L2):
+        return float(np.max(ratio)) / _RIDGE_RATIO
+    return float(np.max(ratio))
+
+
+def _sparse_group_bound(g, axes, f, p, alpha) -> float:
+    """Per group, the smallest λ with ||S(g, λαf)|| <= λ(1-α)sqrt(p)f; bisection."""
+    if alpha >= 1.0:
+        return float(np.max(np.abs(g) / np.maximum(f, 1e-300)))
+
+    def zero_ok(lam):
+        shrunk = np.maximum(np.abs(g) - lam * alpha * f, 0.0)
+        return (
+            np.sqrt(np.sum(shrunk**2, axis=axes, keepdims=True))
+            <= lam * (1 - alpha) * np.sqrt(p) * f
+        )
+
+    high = np.max(np.abs(g)) / np.maximum(
+        np.min(f[f > 0]) if np.any(f > 0) else 1.0, 1e-300
+    )
+    high = high / min(alpha, 1 - alpha) + 1.0
+    low = 0.0
+    for _ in range(80):
+        mid = 0.5 * (low + high)
+        if np.all(zero_ok(mid)):
+            high = mid
+        else:
+            low = mid
+    return float(high)
