@@ -39,27 +39,25 @@ def held_out_scores(table, model, x_test, test, scale) -> dict | None:
     }
 
 
-def refit(name, hypermodel, model, table, train, test, epochs, out):
-    """Fits on every training row for the CV epoch count (the test rows, if
-    any, watched but never fitted on)."""
-    fitted, scale, [(x, y), (x_test, y_test)] = hypermodel.prepare(
-        np.arange(len(train)),
-        test,
-        features=table.features,
-        y=table.y,
-    )
+def refit(run, name: str, model, epochs) -> tuple[dict | None, list[dict]]:
+    """Fits ``model`` on every training row of ``run`` for the CV epoch count
+    (the test rows, if any, watched but never fitted on); saves it and its
+    history. Returns its test scores and its sparsity."""
+    prepared = run.prepared()
     history = model.fit(
-        x,
-        y,
-        validation_data=(x_test, y_test) if len(test) else None,
+        prepared.x,
+        prepared.y,
+        validation_data=(prepared.x_test, prepared.y_test) if len(run.test) else None,
         epochs=max(int(epochs), 1),
         batch_size=32,
         verbose=0,
     )
-    write_history(out, name, history)
-    scores = held_out_scores(table, model, x_test, test, scale)
-    save_model(model, scale, fitted, os.path.join(out, f"model_{name}.keras"))
-    return fitted, scores, layer_sparsity(model)
+    write_history(run.out, name, history)
+    scores = held_out_scores(
+        run.table, model, prepared.x_test, run.test, prepared.scale
+    )
+    save_model(model, prepared.scale, prepared.fitted, run.file(f"model_{name}.keras"))
+    return scores, layer_sparsity(model)
 
 
 def save_model(model, scale, fitted, path: str) -> None:

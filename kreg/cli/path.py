@@ -15,7 +15,6 @@ models.
 """
 
 import math
-import os
 
 import numpy as np
 from sklearn.model_selection import KFold, PredefinedSplit, StratifiedKFold
@@ -24,7 +23,7 @@ from kreg import tuning
 from kreg.cli import store, trials
 from kreg.cli.evaluation import held_out_scores, save_model
 from kreg.cli.progress import PathProgress
-from kreg.cli.report import score_label
+from kreg.cli.run import Run, result_entry
 from kreg.cli.search import PATIENCE, write_trials
 from kreg.cli.sparsity import layer_sparsity, selected_inputs
 from kreg.data import output_names
@@ -34,12 +33,11 @@ from kreg.tuning.tabular_path import label
 PATH_DIR = "path"
 
 
-def run_path(out, settings, hypermodel, table, train, test, stream):
-    """Fits the paths; writes ``trials.csv``; returns the ``min``/``1se``
-    entries and a summary of the families."""
-    fitted, scale, [(x, y), (x_test, _)] = hypermodel.prepare(
-        np.arange(len(train)), test, features=table.features, y=table.y
-    )
+def run_path(run: Run) -> None:
+    """Fits the paths; writes ``trials.csv``; puts the ``min``/``1se`` models
+    and a summary of the families in ``run``."""
+    settings, table, train = run.settings, run.table, run.train
+    prepared = run.prepared()
     # The folds are fixed here, stratified on the class labels.
     splitter = (
         StratifiedKFold(settings.cv, shuffle=True, random_state=settings.seed)
@@ -47,15 +45,15 @@ def run_path(out, settings, hypermodel, table, train, test, stream):
         else KFold(settings.cv, shuffle=True, random_state=settings.seed)
     )
     fold_of = np.empty(len(train), dtype=int)
-    for fold, (_, rows) in enumerate(splitter.split(x, table.y[train])):
+    for fold, (_, rows) in enumerate(splitter.split(prepared.x, table.y[train])):
         fold_of[rows] = fold
     candidates = tuning.default_candidates()
-    progress = PathProgress(
+    progress = run.progress = PathProgress(
         [label(c) for c in candidates],
         settings.trials,
         settings.cv,
-        "CV " + score_label(table.task),
-        stream,
+        "CV " + run.metric,
+        run.stream,
     )
     progress.note(
         f"fitting {len(candidates)} cross-validated λ paths of {settings.trials} "
@@ -63,87 +61,54 @@ def run_path(out, settings, hypermodel, table, train, test, stream):
         + ", ".join(label(c) for c in candidates)
     )
     found = tuning.tabular_path(
-        x,
-        y,
-        **hypermodel.shape,
+        prepared.x,
+        prepared.y,
+        **run.hypermodel.shape,
         candidates=candidates,
         cv=PredefinedSplit(fold_of),
         n_strengths=settings.trials,
         epochs=settings.epochs,
         patience=PATIENCE,
         seed=settings.seed,
-        checkpoint=os.path.join(out, PATH_DIR),
+        checkpoint=run.file(PATH_DIR),
         on_strength=progress.strength_done,
         on_path=progress.path_done,
     )
     progress.chosen(found)
-    records, chosen_records = [], []
-    for number, (candidate, path) in enumerate(zip(found.candidates, found.paths)):
-        kind, ratio = _kind(candidate[1])
-        for index, strength in enumerate(path.strengths):
-            values = {
-                "regularizer_on": True,
-                "regularizer_kind": kind,
-                "regularizer_strength": float(strength),
-                "dropout_rate": float(candidate[2].get("dropout", 0.0))
-                if len(candidate) == 3
-                else 0.0,
-            }
-            if ratio is not None:
-                values["regularizer_l1_ratio"] = ratio
-            result = {
-                "score": float(path.val_data_loss[index]),
-                "score_se": float(path.val_standard_error[index]),
-                "epochs": int(path.epochs[index]),
-                # The 1se rule's "most regularized" is the largest λ.
-                "level": math.log(float(strength)),
-                "fold_scores": [float(s) for s in path.fold_val_data_loss[:, index]],
-            }
-            record = trials.make_record(
-                f"{label(candidate)}-{index:02d}", values, result
-            )
-            records.append(record)
-            if number == found.chosen:
-                chosen_records.append(record)
-    write_trials(out, records)
+    records = [
+        _record(candidate, path, index)
+        for candidate, path in zip(found.candidates, found.paths)
+        for index in range(len(path.strengths))
+    ]
+    write_trials(run.out, records)
     found.path.plot(
-        os.path.join(out, store.PLOTS_DIR, "path.png"),
+        run.file(store.PLOTS_DIR, "path.png"),
         title=f"λ path of {found.label} (chosen)",
     )
-    names = output_names(fitted)
-    models = {}
+    names = output_names(prepared.fitted)
     for rule in ("min", "1se"):
         index = found.best(rule)
-        record = chosen_records[index]
-        if rule == "1se" and models["min"]["trial_id"] == record["trial_id"]:
-            models[rule] = {**models["min"], "rule": rule}
+        record = _record(found.candidates[found.chosen], found.path, index)
+        if rule == "1se" and run.models["min"]["trial_id"] == record["trial_id"]:
+            run.models[rule] = {**run.models["min"], "rule": rule}
             continue
         model = found.best_model(rule)
-        sparsity = layer_sparsity(model)
-        selected = selected_inputs(model, names)
-        models[rule] = {
-            "rule": rule,
-            "trial_id": record["trial_id"],
-            "family": found.label,
-            "settings": f"{found.label}, {record['settings']}",
-            "regularizer": record["regularizer"],
-            "strength": float(found.path.strengths[index]),
-            "dropout": record["dropout"],
-            "units": found.units,
-            "cv_score": record["score"],
-            "cv_se": record["score_se"],
-            "cv_accuracy": None,
-            "cv_accuracy_se": None,
-            "epochs": int(found.path.epochs[index]),
-            "fitted_rows": int(len(train)),
-            "test": held_out_scores(table, model, x_test, test, scale),
-            "sparsity": sparsity,
-            "active_inputs": len(selected),
-            "selected_inputs": selected,
-            "model": f"model_{rule}.keras",
-        }
-        save_model(model, scale, fitted, os.path.join(out, f"model_{rule}.keras"))
-    summary = {
+        run.models[rule] = result_entry(
+            rule,
+            record,
+            test=held_out_scores(
+                table, model, prepared.x_test, run.test, prepared.scale
+            ),
+            sparsity=layer_sparsity(model),
+            family=found.label,
+            units=found.units,
+            fitted_rows=len(train),
+            selected_inputs=selected_inputs(model, names),
+        )
+        save_model(
+            model, prepared.scale, prepared.fitted, run.file(f"model_{rule}.keras")
+        )
+    run.summary = {
         "families": [
             _family(number, candidate, path, number == found.chosen)
             for number, (candidate, path) in enumerate(
@@ -152,7 +117,31 @@ def run_path(out, settings, hypermodel, table, train, test, stream):
         ],
         "chosen_family": found.label,
     }
-    return models, summary
+
+
+def _record(candidate, path, index: int) -> dict:
+    """The ``trials.csv`` row of one strength of one family's path."""
+    kind, ratio = _kind(candidate[1])
+    strength = path.strengths[index]
+    values = {
+        "regularizer_on": True,
+        "regularizer_kind": kind,
+        "regularizer_strength": float(strength),
+        "dropout_rate": float(candidate[2].get("dropout", 0.0))
+        if len(candidate) == 3
+        else 0.0,
+    }
+    if ratio is not None:
+        values["regularizer_l1_ratio"] = ratio
+    result = {
+        "score": float(path.val_data_loss[index]),
+        "score_se": float(path.val_standard_error[index]),
+        "epochs": int(path.epochs[index]),
+        # The 1se rule's "most regularized" is the largest λ.
+        "level": math.log(float(strength)),
+        "fold_scores": [float(s) for s in path.fold_val_data_loss[:, index]],
+    }
+    return trials.make_record(f"{label(candidate)}-{index:02d}", values, result)
 
 
 def _family(number, candidate, path, chosen) -> dict:

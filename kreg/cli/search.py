@@ -1,4 +1,5 @@
-"""The search: ``kreg.tuning.Tuner`` (k-fold CV per trial) with a live record.
+"""``kreg tune --search``: ``kreg.tuning.Tuner`` (k-fold CV per trial) with a
+live record, then the refits of its choices and the unregularized baseline.
 
 After every trial ``trials.csv`` is rewritten from the tuner's own results,
 so the file always matches what a resumed search knows.
@@ -13,6 +14,9 @@ import numpy as np
 
 from kreg import tuning
 from kreg.cli import store, trials
+from kreg.cli.evaluation import refit
+from kreg.cli.hypermodel import row_column
+from kreg.cli.run import Run, result_entry
 
 #: What the search minimizes: the validation data loss, never the penalized
 #: ``val_loss`` (which grows with the strength).
@@ -26,6 +30,10 @@ PATIENCE = 6
 #: penalty): such a trial fails with a note and the search goes on, however
 #: many come in a row; a run where every trial fails ends with one error.
 TOLERATED_FAILURES = 1_000_000
+
+BATCH_SIZE = 32
+#: The KerasTuner project of the unregularized baseline's cross-validation.
+BASELINE_DIR = "baseline"
 
 
 class FoldProgress(keras.callbacks.Callback):
@@ -133,3 +141,141 @@ def _read(path: str):
             return json.load(f)
     except (OSError, ValueError):
         return None
+
+
+# -- the stages of a search run ------------------------------------------------
+def _tuner(run: Run, build, project, oracle, max_trials, progress, *, record=True):
+    return RunTuner(
+        build,
+        oracle=oracle,
+        cv=run.settings.cv,
+        max_trials=max_trials,
+        max_epochs=run.settings.epochs,
+        seed=run.settings.seed,
+        patience=PATIENCE,
+        directory=run.out,
+        project_name=project,
+        overwrite=False,
+        out=run.out if record else None,
+        progress=progress,
+    )
+
+
+def _search_tuner(run: Run, progress, *, record=True) -> RunTuner:
+    settings = run.settings
+    return _tuner(
+        run,
+        run.hypermodel,
+        store.SEARCH_DIR,
+        settings.tuner,
+        settings.trials,
+        progress,
+        record=record,
+    )
+
+
+def _target(run: Run):
+    # Class indices as integers make the tuner's folds stratified.
+    y = run.table.y[run.train]
+    return y.astype("int64") if run.table.task == "classification" else y
+
+
+def run_search(run: Run):
+    """Runs (or resumes) the search; returns the tuner and its records."""
+    settings, progress = run.settings, run.progress
+    tuner = _search_tuner(run, progress)
+    if settings.tuner != "hyperband":
+        tuner.oracle.max_trials = settings.trials  # a resumed run may grow
+    records = collect(tuner)
+    # From the tuner's own trials: a run killed between a trial's end and
+    # the write of trials.csv left it one trial short.
+    write_trials(run.out, records)
+    progress.resume(len(records), trials.choose(records).get("min"))
+    tuner.search(
+        row_column(len(run.train)),
+        _target(run),
+        epochs=settings.epochs,
+        batch_size=BATCH_SIZE,
+        callbacks=[FoldProgress(progress)],
+        verbose=0,
+    )
+    return tuner, collect(tuner)
+
+
+def refresh_trials(run: Run) -> None:
+    """Rewrites trials.csv from the search's own trials (``run`` holds the
+    table and the hypermodel), for the report."""
+    write_trials(run.out, collect(_search_tuner(run, _Silent(), record=False)))
+
+
+def finish(run: Run, tuner, records) -> None:
+    """Refits the ``min`` and ``1se`` choices on every training row, then the
+    unregularized baseline; writes ``final.json``."""
+    chosen = trials.choose(records)
+    if not chosen:
+        raise RuntimeError(
+            "no trial finished: every trial failed (see the messages above)"
+        )
+    done: dict[str, dict] = {}
+    for rule in ("min", "1se"):
+        record = chosen[rule]
+        if record["trial_id"] in done:
+            run.models[rule] = {**done[record["trial_id"]], "rule": rule}
+            continue
+        run.progress.note(
+            f"refitting the {rule} choice (trial {record['trial_id']}: "
+            f"{record['settings']}) on {len(run.train)} rows for "
+            f"{record['epochs']} epochs"
+        )
+        hp = tuner.oracle.get_trial(record["trial_id"]).hyperparameters
+        keras.utils.set_random_seed(run.settings.seed)
+        scores, sparsity = refit(
+            run, rule, run.hypermodel.build_plain(hp), record["epochs"]
+        )
+        run.models[rule] = done[record["trial_id"]] = result_entry(
+            rule, record, test=scores, sparsity=sparsity
+        )
+    run.models["unregularized"] = _baseline(run)
+
+
+def _baseline(run: Run) -> dict:
+    """Cross-validates the unregularized network on the same folds, then refits."""
+    run.progress.note("cross-validating the unregularized network of the same shape")
+    baseline = _tuner(
+        run,
+        run.hypermodel.build_unregularized,
+        BASELINE_DIR,
+        "random",
+        1,
+        _Silent(),
+        record=False,
+    )
+    baseline.search(
+        row_column(len(run.train)),
+        _target(run),
+        epochs=run.settings.epochs,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+    )
+    [record] = collect(baseline)
+    keras.utils.set_random_seed(run.settings.seed)
+    scores, sparsity = refit(
+        run, "unregularized", run.hypermodel.network(), record["epochs"]
+    )
+    return result_entry(
+        "unregularized",
+        {**record, "trial_id": None},
+        test=scores,
+        sparsity=sparsity,
+    )
+
+
+class _Silent:
+    def trial_begin(self, trial_id):
+        pass
+
+    def trial_done(self, record):
+        pass
+
+    def fold_done(self):
+        pass
