@@ -1,6 +1,12 @@
-"""The regularization path, as glmnet fits it: the grid and λ_max (`grid`),
-the fit of each strength (`solver`), the driver over folds and strengths
-(`driver`), the result and its plot (`result`)."""
+"""The regularization path, as glmnet fits it.
+
+``driver`` holds :func:`regularization_path` (its arguments and their
+checks), ``run`` the fits over folds and strengths (``state`` their named
+state), ``grid`` the strengths and λ_max, ``solver`` how each strength is
+fitted (step size, curvature, phases, convergence), ``model`` what the path
+asks of the user's model, ``result`` the :class:`RegularizationPath` and its
+plot.
+"""
 
 from kreg.tuning.path.driver import DIRECTIONS, STOPPING, regularization_path
 from kreg.tuning.path.result import RegularizationPath

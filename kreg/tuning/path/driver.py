@@ -1,12 +1,9 @@
 """The regularization path: a grid of λ below λ_max, warm-started, as glmnet fits it."""
 
-import copy
-import time
 from collections.abc import Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from kreg._validation import (
     check_choice,
@@ -15,35 +12,10 @@ from kreg._validation import (
     check_seed,
     invalid_argument,
 )
-from kreg.callbacks import EarlyStopping
-from kreg.optimizers import Proximal
-from kreg.penalty import penalty
-from kreg.tuning import cross_validation, selection
-from kreg.tuning._session import fresh_session
-from kreg.tuning.checkpoint import PathCheckpoint
-from kreg.tuning.path.grid import _check_regularizer, _lambda_max, _null_lambda_max
-from kreg.tuning.path.model import (
-    _active_inputs,
-    _compile,
-    _feeds_weights,
-    _n_inputs,
-    _per_sample_loss,
-    _uses,
-)
+from kreg.tuning import cross_validation
+from kreg.tuning.path.grid import _check_regularizer, _check_strengths
 from kreg.tuning.path.result import RegularizationPath
-from kreg.tuning.path.solver import (
-    CONVERGENCE_TOL,
-    FULL_BATCH_ROWS,
-    FULL_BATCH_STEPS,
-    GLM_MOMENTUM,
-    LOCAL_MARGIN,
-    LR_PHASES,
-    SHUFFLED_ROWS,
-    _Curvature,
-    _glm_rate,
-    _median_phases,
-    _StrengthSteps,
-)
+from kreg.tuning.path.run import _Options, _PathRun
 
 #: When each strength's fit stops (see :func:`regularization_path`).
 STOPPING = ("auto", "validation", "convergence")
@@ -253,20 +225,7 @@ def regularization_path(
     direction = check_choice(direction, "direction", owner, DIRECTIONS)
     stopping = check_choice(stopping, "stopping", owner, STOPPING)
     if strengths is not None:
-        grid = np.asarray(strengths, dtype="float64")
-        if (
-            grid.ndim != 1
-            or grid.size == 0
-            or not np.all(np.isfinite(grid))
-            or np.any(grid <= 0)
-            or np.any(np.diff(grid) >= 0)
-        ):
-            raise invalid_argument(
-                owner,
-                "strengths",
-                "a non-empty decreasing sequence of positive floats",
-                strengths,
-            )
+        strengths = _check_strengths(strengths, owner)
     if max_strength is not None:
         max_strength = check_float(
             max_strength, "max_strength", owner, low=0.0, low_inclusive=False
@@ -315,405 +274,32 @@ def regularization_path(
         x_train, y_train = x, y
         x_val, y_val, _ = cross_validation.check_data(*validation_data, owner)
 
-    default_optimizer = None
-
-    def fresh_model():
-        fresh_session()
-        keras.utils.set_random_seed(seed)
-        reg = copy.deepcopy(template)
-        model = build(reg)
-        if not isinstance(model, keras.Model):
-            raise invalid_argument(
-                owner, "build", "a function returning a keras.Model", build
-            )
-        penalized = [v for v in model.trainable_weights if _uses(v.regularizer, reg)]
-        if not penalized:
-            raise invalid_argument(
-                owner,
-                "build",
-                "a function that puts the given regularizer on some weight",
-                build,
-            )
-        _compile(model, loss, optimizer or default_optimizer)
-        return model, reg, penalized
-
-    def stopper(warm):
-        # Convergence is measured in units of the null model's loss, as glmnet
-        # measures it against the null deviance: relative to the current loss,
-        # a nearly separable logistic fit creeping towards zero loss would
-        # never count as converged. Validation improvements stay relative:
-        # on null-model units, the warm path of a net on friedman1 (where the
-        # loss is a tenth of the null's) stopped early, test R² 0.904
-        # against 0.917.
-        return EarlyStopping(
-            # Keras' epoch ``loss`` is the penalized training objective (in
-            # full batch, exactly, at the weights of the epoch's one step).
-            monitor="loss" if converge else "val_data_loss",
-            mode="min",
-            patience=warm_patience if warm else patience,
-            min_delta=CONVERGENCE_TOL * null_loss if converge else min_delta,
-            min_delta_mode="absolute" if converge else "relative",
-            restore_best_weights=True,
-        )
-
-    started = time.perf_counter()
-    model, reg, penalized = fresh_model()
-    if direction == "auto":
-        direction = "increasing" if _feeds_weights(model, penalized) else "decreasing"
-    # From λ_max down, each fit starts at the previous solution: exact for
-    # convex (linear) models. Upwards, as LassoNet: a net whose penalized
-    # layer feeds further weights would start at its null model, where the
-    # penalized weights are 0 and their gradient is 0 once the unpenalized
-    # part has fitted what it can (dead ReLUs; residuals uncorrelated with
-    # the inputs), so the hidden layer could never come back.
-    from_null = warm_start and direction == "decreasing"
-    if stopping == "auto":
-        stopping = "convergence" if direction == "decreasing" else "validation"
-    converge = stopping == "convergence"
-    if batch_size is None:
-        # Minibatch noise keeps the objective from settling, and glmnet's
-        # solutions are full-batch ones.
-        batch_size = min(len(y), FULL_BATCH_ROWS) if converge else 32
-    if (
-        converge
-        and optimizer is None
-        and batch_size >= min(len(y), FULL_BATCH_ROWS)
-        and not _feeds_weights(model, penalized)
-    ):
-        # A GLM fitted to convergence in full batch is a smooth convex
-        # problem plus a proximable penalty: proximal gradient with Nesterov
-        # momentum at step 1/L (as FISTA) settles on the exact solution, where
-        # Adam keeps hovering around it and its objective creeps down for
-        # hundreds of epochs (measured on breast cancer).
-        glm_rate = _glm_rate(model, x_train, y_train)
-        if glm_rate is not None:
-            default_optimizer = Proximal(
-                keras.optimizers.SGD(glm_rate, momentum=GLM_MOMENTUM, nesterov=True)
-            )
-            _compile(model, loss, default_optimizer)
-    # Proximal gradient settles exactly at its step, so a second phase at a
-    # lower rate would only cost its patience; Adam's settles further there.
-    phases = LR_PHASES if converge and default_optimizer is None else 1
-
-    def local_rate(x_fit, y_fit):
-        if default_optimizer is None:
-            return None
-        curvature = _Curvature(model, x_fit, y_fit)
-
-        def rate():
-            top = curvature.top()
-            local = 1.0 / (LOCAL_MARGIN * top) if top else 0.0
-            return max(glm_rate, local)
-
-        return rate
-
-    initial_weights = model.get_weights()
-    model.optimizer.build(model.trainable_variables)
-    initial_state = [np.array(v) for v in model.optimizer.variables]
-
-    def reset():
-        model.set_weights(initial_weights)
-        for variable, value in zip(model.optimizer.variables, initial_state):
-            variable.assign(value)
-
-    def run(
-        steps, x_fit, y_fit, x_check, y_check, budget=None, from_start=False, key=None
-    ):
-        """One path over ``steps``: early stopping on ``(x_check, y_check)``,
-        or ``budget[i]`` epochs at the i-th strength (no validation data).
-        ``from_start``: start at the initial weights (at the null model when
-        going down warm). ``key`` names the fit in ``checkpoint``. Returns
-        the rows and kept weights, in fit order."""
-        nonlocal model, reg, penalized
-        rows, kept = [], []
-        if from_start:
-            reset()
-            if from_null:
-                _null_lambda_max(model, reg, penalized, x_fit, y_fit, batch_size)
-        saved = checkpoint.done(key) if checkpoint and key else []
-        saved = saved[: len(steps)]
-        if saved:
-            # Resume: the saved strengths as they were, then on from the last
-            # one's weights and optimizer state.
-            for entry in saved:
-                rows.append(tuple(entry["row"]))
-                if keep_weights:
-                    kept.append(entry["weights"])
-            steps = list(steps)[len(rows) :]
-            budget = None if budget is None else list(budget)[len(rows) :]
-            if not steps:
-                return rows, kept
-            if warm_start:
-                model.set_weights(saved[-1]["weights"])
-                for variable, value in zip(
-                    model.optimizer.variables, saved[-1]["optimizer"]
-                ):
-                    variable.assign(value)
-                reg.strength = float(saved[-1]["row"][0])
-        first_new = len(rows)
-
-        def save_new():
-            for index in range(first_new + save_new.count, len(rows)):
-                checkpoint.save(
-                    key,
-                    index,
-                    rows[index],
-                    model.get_weights(),
-                    [np.array(v) for v in model.optimizer.variables],
-                )
-                save_new.count += 1
-
-        save_new.count = 0
-
-        def record_fit(strength, used, seconds, stronger=(), kept_epochs=None):
-            """Records the fit at ``strength``; returns True when it also filled
-            in the ``stronger`` ones (a warm path upwards that reached 0).
-            ``kept_epochs``: per phase, the epochs up to the weights kept (the
-            best ones, with early stopping)."""
-            train_loss = float(np.mean(_per_sample_loss(model, x_fit, y_fit)))
-            if x_check is None:
-                val_loss, val_se = np.nan, np.nan
-            else:
-                val_losses = _per_sample_loss(model, x_check, y_check)
-                val_loss = float(np.mean(val_losses))
-                val_se = selection.standard_error(val_losses)
-            values = np.concatenate([np.abs(np.asarray(v)).ravel() for v in penalized])
-            row = [
-                float(strength),
-                train_loss,
-                val_loss,
-                val_se,
-                float(penalty(model).total),
-                float(np.mean(values <= sparsity_tol)),
-                _active_inputs(penalized, sparsity_tol),
-                sum(used),
-                seconds,
-                used,
-                used if kept_epochs is None else kept_epochs,
-            ]
-            rows.append(tuple(row))
-            if keep_weights:
-                kept.append(model.get_weights())
-            if direction != "increasing" or not stronger or np.any(values > 0):
-                return False
-            # Every penalized weight is 0. If 0 also satisfies the optimality
-            # conditions at the next (stronger) strength, it does at all of
-            # them, and the other weights, whose loss no longer depends on λ,
-            # stay put: the rest of the path is this solution, with no fit.
-            bound = _lambda_max(model, reg, penalized, x_fit, y_fit, batch_size)
-            if bound is not None and bound > stronger[0]:
-                return False
-            for value in stronger:
-                row[0], row[7], row[8], row[9] = float(value), 0, 0.0, (0,)
-                row[10] = (0,)
-                rows.append(tuple(row))
-                if keep_weights:
-                    kept.append(kept[-1])
-            return True
-
-        def record(*args, **kwargs):
-            filled = record_fit(*args, **kwargs)
-            if checkpoint and key:
-                save_new()  # at once: a kill loses at most the next strength
-            return filled
-
-        def validate(model):
-            if converge:
-                return {}
-            return {
-                "val_data_loss": float(
-                    np.mean(_per_sample_loss(model, x_check, y_check))
-                )
-            }
-
-        def fit_steps(steps, steps_budget):
-            """Fits ``steps`` (strengths, in order) in one ``model.fit`` call."""
-            stepper = _StrengthSteps(
-                reg,
-                steps,
-                phases=phases,
-                epochs=epochs,
-                budget=steps_budget,
-                make_stopper=None if steps_budget else stopper,
-                validate=None if steps_budget else validate,
-                record=record,
-                rate=local_rate(x_fit, y_fit),
-            )
-            if batch_size >= len(y_fit):
-                # Full batch: one step per epoch would be mostly Keras'
-                # per-epoch overhead (a new data iterator each epoch), so an
-                # epoch is FULL_BATCH_STEPS steps of one repeated batch.
-                data = dict(
-                    x=tf.data.Dataset.from_tensors((x_fit, y_fit)).repeat(),
-                    steps_per_epoch=FULL_BATCH_STEPS,
-                    shuffle=False,
-                )
-            elif len(y_fit) <= SHUFFLED_ROWS:
-                # Minibatches: one infinite, reshuffled stream, so that Keras
-                # keeps one iterator for the whole path instead of building
-                # one per epoch; an epoch is still one pass in a new order.
-                rows = len(y_fit)
-                data = dict(
-                    x=tf.data.Dataset.from_tensor_slices((x_fit, y_fit))
-                    .shuffle(rows, seed=seed, reshuffle_each_iteration=True)
-                    .batch(batch_size)
-                    .repeat(),
-                    steps_per_epoch=-(-rows // batch_size),
-                    shuffle=False,
-                )
-            else:
-                data = dict(x=x_fit, y=y_fit, batch_size=batch_size)
-            model.fit(
-                **data,
-                epochs=stepper.total_epochs,
-                callbacks=[stepper],
-                verbose=verbose,
-            )
-
-        if warm_start:
-            fit_steps(steps, budget)
-        else:
-            for i, strength in enumerate(steps):
-                if i > 0 or from_start or saved:
-                    model, reg, penalized = fresh_model()
-                fit_steps([strength], None if budget is None else [budget[i]])
-        return rows, kept
-
-    # The null model (penalized weights 0, the others fitted) is the solution
-    # at λ_max, where glmnet's path starts; its loss is the unit of the
-    # stopping tolerances. With cv, λ_max comes from all the rows, as in
-    # cv.glmnet, and every fold uses that grid.
-    null_strength = _null_lambda_max(
-        model, reg, penalized, x_train, y_train, batch_size
-    )
-    null_loss = float(np.mean(_per_sample_loss(model, x_train, y_train)))
-    if not from_null or cv is not None:
-        reset()
-    if strengths is None:
-        if max_strength is None:
-            max_strength = null_strength
-        if max_strength is None:
-            # Zero is a stationary point for every λ (e.g. ReLU units with
-            # zero biases): take λ_max at the unpenalized fit instead.
-            if x_val is None:
-                run([0.0], x_train, y_train, None, None, budget=[(epochs,)])
-            else:
-                run([0.0], x_train, y_train, x_val, y_val)
-            max_strength = _lambda_max(
-                model, reg, penalized, x_train, y_train, batch_size
-            )
-            reset()
-        if max_strength is None:
-            raise ValueError(
-                "regularization_path cannot compute λ_max: the data-loss "
-                "gradient of the penalized weights is zero. Pass max_strength=."
-            )
-        grid = (
-            max_strength * np.geomspace(1.0, min_ratio, n_strengths)
-            if n_strengths > 1
-            else np.array([max_strength])
-        )
-    order = grid if direction == "decreasing" else grid[::-1]
-    setup_seconds = time.perf_counter() - started
-    if checkpoint is not None:
-        if not isinstance(checkpoint, PathCheckpoint):
-            checkpoint = PathCheckpoint(checkpoint)
-        # What the saved strengths depend on beyond the grid and the rows.
-        checkpoint.start(
-            order,
-            n,
-            repr((direction, stopping, epochs, patience, batch_size, seed, cv)),
-        )
-
-    if cv is None:
-        rows, kept = run(order, x_train, y_train, x_val, y_val, key="fit")
-        folds = None
-    else:
-        # cv.glmnet: the path on each fold's training rows, scored on its
-        # held-out rows; the curve is the fold mean, its standard error the
-        # spread of the fold means. Then one path on all the rows, with no
-        # data left to stop on, trains each strength for the median number
-        # of epochs the folds used there.
-        splits = cross_validation.make_splits(y, cv, seed=seed, owner=owner)
-        fold_runs = [
-            run(
-                order,
-                cross_validation.take(x, t),
-                y[t],
-                cross_validation.take(x, v),
-                y[v],
-                from_start=True,
-                key=f"fold_{fold}",
-            )
-            for fold, (t, v) in enumerate(splits)
-        ]
-        fold_rows = [rows for rows, _ in fold_runs]
-        fold_kept = [kept for _, kept in fold_runs if kept]
-
-        budget = [
-            # The epochs up to the weights each fold kept, not the patience
-            # it spent after them: the final fit has no validation rows to
-            # restore the best weights from (at a strong λ the epochs past a
-            # fold's best shrink the model further: wine, test accuracy 0.84
-            # against the folds' 1.0).
-            _median_phases(
-                [fold[i][10 if len(fold[i]) > 10 else 9] for fold in fold_rows]
-            )
-            for i in range(len(order))
-        ]
-        rows, kept = run(
-            order,
-            x,
-            y,
-            None,
-            None,
-            budget=None if converge else budget,
-            from_start=True,
-            key="final",
-        )
-        folds = np.array([[r[2] for r in f] for f in fold_rows])
-        fold_seconds = np.array([[r[8] for r in f] for f in fold_rows]).sum(axis=0)
-        rows = [
-            (
-                *row[:2],
-                float(np.mean(folds[:, i])),
-                selection.standard_error(folds[:, i]),
-                *row[4:8],
-                row[8] + fold_seconds[i],
-            )
-            for i, row in enumerate(rows)
-        ]
-    rows = [row[:9] for row in rows]
-    rows[0] = (*rows[0][:8], rows[0][8] + setup_seconds)
-    if cv is None:
-        fold_kept = []
-    if direction == "increasing":
-        rows.reverse()
-        kept.reverse()
-        for fold in fold_kept:
-            fold.reverse()
-        if folds is not None:
-            folds = folds[:, ::-1]
-    columns = [np.asarray(c) for c in zip(*rows)]
-    return RegularizationPath(
-        strengths=columns[0],
-        train_data_loss=columns[1],
-        val_data_loss=columns[2],
-        val_standard_error=columns[3],
-        penalty=columns[4],
-        sparsity=columns[5],
-        active_inputs=columns[6].astype(int),
-        epochs=columns[7].astype(int),
-        seconds=columns[8],
-        max_strength=float(grid[0]),
+    options = _Options(
+        build=build,
+        template=template,
+        loss=loss,
+        optimizer=optimizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        patience=patience,
+        warm_patience=warm_patience,
+        min_delta=min_delta,
         warm_start=warm_start,
         direction=direction,
         stopping=stopping,
-        n_inputs=_n_inputs(penalized),
-        cv=0 if folds is None else len(folds),
-        fold_val_data_loss=folds,
-        model=model if keep_weights else None,
-        weights=kept,
-        regularizer=reg,
-        fold_weights=fold_kept,
+        sparsity_tol=sparsity_tol,
+        keep_weights=keep_weights,
+        seed=seed,
+        verbose=verbose,
     )
+    run = _PathRun(options, checkpoint, n, x_train, y_train)
+    grid = run.grid(
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        strengths=strengths,
+        grid_args=(max_strength, min_ratio, n_strengths),
+        cv=cv,
+    )
+    return run.path(grid, x, y, n, x_train, y_train, x_val, y_val, cv)

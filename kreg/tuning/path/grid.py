@@ -42,6 +42,33 @@ def _check_regularizer(regularizer, owner):
     )
 
 
+def _check_strengths(strengths, owner) -> np.ndarray:
+    """An explicit grid, as float64: positive, finite, strictly decreasing."""
+    grid = np.asarray(strengths, dtype="float64")
+    if (
+        grid.ndim != 1
+        or grid.size == 0
+        or not np.all(np.isfinite(grid))
+        or np.any(grid <= 0)
+        or np.any(np.diff(grid) >= 0)
+    ):
+        raise invalid_argument(
+            owner,
+            "strengths",
+            "a non-empty decreasing sequence of positive floats",
+            strengths,
+        )
+    return grid
+
+
+def _geometric_grid(max_strength, min_ratio, n_strengths) -> np.ndarray:
+    """glmnet's grid: ``n_strengths`` geometric steps from λ_max down to
+    ``λ_max * min_ratio``."""
+    if n_strengths > 1:
+        return max_strength * np.geomspace(1.0, min_ratio, n_strengths)
+    return np.array([max_strength])
+
+
 def _lambda_max(model, reg, penalized, x, y, batch_size) -> float:
     """Smallest strength at which zero penalized weights are optimal, the
     other weights as they are; None when the gradient vanishes."""

@@ -245,3 +245,30 @@ def _median_phases(folds) -> tuple:
     median = [int(np.median(column)) for column in padded.T]
     median[0] = max(1, median[0])
     return tuple(median)
+
+
+def _training_data(x, y, batch_size, seed) -> dict:
+    """The data arguments of the ``fit`` call of one fit's strengths."""
+    if batch_size >= len(y):
+        # Full batch: one step per epoch would be mostly Keras' per-epoch
+        # overhead (a new data iterator each epoch), so an epoch is
+        # FULL_BATCH_STEPS steps of one repeated batch.
+        return dict(
+            x=tf.data.Dataset.from_tensors((x, y)).repeat(),
+            steps_per_epoch=FULL_BATCH_STEPS,
+            shuffle=False,
+        )
+    if len(y) <= SHUFFLED_ROWS:
+        # Minibatches: one infinite, reshuffled stream, so that Keras keeps
+        # one iterator for the whole path instead of building one per
+        # epoch; an epoch is still one pass in a new order.
+        rows = len(y)
+        return dict(
+            x=tf.data.Dataset.from_tensor_slices((x, y))
+            .shuffle(rows, seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+            .repeat(),
+            steps_per_epoch=-(-rows // batch_size),
+            shuffle=False,
+        )
+    return dict(x=x, y=y, batch_size=batch_size)
