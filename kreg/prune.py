@@ -10,7 +10,6 @@ from kreg import _compat
 from kreg._validation import check_int, invalid_argument
 from kreg.optimizers.proximal import Proximal, proximable_terms
 from kreg.regularizers.base import Regularizer
-from kreg.regularizers.group_lasso import GroupLasso
 from kreg.regularizers.sum import Sum
 from kreg.sparsity import kernel_groups_off
 
@@ -219,25 +218,11 @@ def _contribution(chain, i, j, removed, rows):
 
 
 def _slice_regularizer(reg, shape, rows, cols):
-    """The regularizer for a sliced kernel (or bias): slices array factors."""
-    if reg is None or not isinstance(reg, (Regularizer, Sum)):
+    """The regularizer for a sliced kernel (or bias): the penalty slices
+    itself (``Regularizer.sliced``); Keras' own have nothing to slice."""
+    if not isinstance(reg, (Regularizer, Sum)):
         return reg
-    if isinstance(reg, Sum):
-        return Sum([_slice_regularizer(t, shape, rows, cols) for t in reg.terms])
-    config = reg.get_config()
-    factor = reg.penalty_factor
-    if factor is not None and factor.size > 1:
-        if isinstance(reg, GroupLasso):
-            kept = cols if reg.groups == "units" else rows
-            config["penalty_factor"] = np.asarray(factor).ravel()[kept].tolist()
-        else:
-            full = np.broadcast_to(factor, shape)
-            if len(shape) >= 2:
-                full = full[..., rows, :][..., cols]
-            else:
-                full = full[cols]
-            config["penalty_factor"] = full.tolist()
-    return type(reg).from_config(config)
+    return reg.sliced(shape, rows, cols)
 
 
 def prune(model: keras.Model, drop_inputs: bool = False) -> PruneReport:
@@ -436,9 +421,10 @@ def relax(
     The lasso selects and shrinks at once: the kept weights are biased toward
     zero. A relaxed fit keeps the selection (every weight that is exactly zero
     stays zero, so switched-off units and features stay off) and refits the
-    rest with the proximable penalties (``L1``, ``ElasticNet``,
-    ``GroupLasso``, ``SparseGroupLasso``) removed; other penalties (L2, Keras'
-    own) stay. Typically ``relax(prune(model).model, ...)``.
+    rest with the proximable penalties (those ``kreg.optimizers.Proximal``
+    takes the prox of: ``L1``, ``ElasticNet``, the group lassos,
+    ``AdaptiveLasso``) removed; other penalties (L2, Keras' own) stay.
+    Typically ``relax(prune(model).model, ...)``.
 
     The original model is not changed. The returned model is compiled with
     ``optimizer`` and ``loss`` (by default a fresh copy of the model's
@@ -506,9 +492,9 @@ def relax(
             if not isinstance(variable, keras.Variable):
                 continue
             reg = variable.regularizer
-            if not proximable_terms(reg):
+            proxed = proximable_terms(reg, variable.shape)
+            if not proxed:
                 continue
-            proxed = proximable_terms(reg)
             rest = [t for t in getattr(reg, "terms", [reg]) if t not in proxed]
             reg = None if not rest else rest[0] if len(rest) == 1 else Sum(rest)
             variable.regularizer = reg

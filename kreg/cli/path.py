@@ -163,10 +163,9 @@ def _family(number, candidate, path, chosen) -> dict:
 
 
 def _kind(regularizer) -> tuple[str, float | None]:
-    from kreg import regularizers
-
+    """The kind of a candidate's penalty (a name, or an object that says its
+    own), and its ``l1_ratio`` when it has one."""
     if isinstance(regularizer, str):
         return regularizer, None
-    if isinstance(regularizer, regularizers.ElasticNet):
-        return "elastic_net", float(regularizer.l1_ratio)
-    return type(regularizer).__name__, None
+    ratio = regularizer.get_config().get("l1_ratio")
+    return regularizer.kind or regularizer.label, ratio

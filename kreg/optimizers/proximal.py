@@ -6,11 +6,9 @@ from keras import ops
 from kreg import _compat
 from kreg._api import register
 from kreg._validation import check_choice, check_no_kwargs, invalid_argument
-from kreg.ops.penalties import group_axes, group_factor_for_weights, group_size
+from kreg.ops.penalties import group_axes
 from kreg.ops.proximal import elastic_net_prox, group_soft_threshold
-from kreg.regularizers.elastic_net import ElasticNet
-from kreg.regularizers.group_lasso import GroupLasso, SparseGroupLasso
-from kreg.regularizers.l1 import L1
+from kreg.regularizers.base import Regularizer
 from kreg.regularizers.sum import Sum
 
 STEPS = ("auto", "learning_rate")
@@ -27,23 +25,34 @@ KNOWN = (
 )
 
 
-def proximable_terms(regularizer) -> list:
-    """The terms of ``regularizer`` that :class:`Proximal` handles by their prox.
-
-    Exactly the kreg classes ``L1``, ``ElasticNet``, ``GroupLasso`` and
-    ``SparseGroupLasso`` (subclasses may change the penalty, so they do not
-    count), alone or inside a ``kreg.regularizers.Sum``. Everything else (L2,
-    Keras' own regularizers) is smooth or unknown and stays in the gradient.
+def proximal_parts(regularizer, shape, dtype="float32") -> list:
+    """``(term, coefficients)`` for each term of ``regularizer`` whose prox
+    :class:`Proximal` takes: the kreg regularizers whose ``proximal`` gives
+    coefficients (``L1``, ``ElasticNet``, the group lassos, ``AdaptiveLasso``),
+    alone or inside a ``kreg.regularizers.Sum``. Everything else (L2, Keras'
+    own regularizers) is smooth or unknown and stays in the gradient.
     """
     if regularizer is None:
         return []
     terms = regularizer.terms if isinstance(regularizer, Sum) else [regularizer]
-    kinds = (L1, ElasticNet, GroupLasso, SparseGroupLasso)
-    return [term for term in terms if type(term) in kinds]
+    parts = [
+        (term, term.proximal(shape, dtype))
+        for term in terms
+        if isinstance(term, Regularizer)
+    ]
+    return [
+        (term, coefficients) for term, coefficients in parts if coefficients is not None
+    ]
 
 
-def _check_groups(terms, path: str) -> str | None:
-    groups = {term.groups for term in terms if isinstance(term, GroupLasso)}
+def proximable_terms(regularizer, shape) -> list:
+    """The terms of ``regularizer`` that :class:`Proximal` handles by their
+    prox, for a weight of ``shape`` (see :func:`proximal_parts`)."""
+    return [term for term, _ in proximal_parts(regularizer, shape)]
+
+
+def _check_groups(parts, path: str) -> str | None:
+    groups = {c.groups for _, c in parts if c.groups is not None}
     if len(groups) > 1:
         raise ValueError(
             f"kreg.optimizers.Proximal cannot take the prox of the regularizer of "
@@ -54,14 +63,14 @@ def _check_groups(terms, path: str) -> str | None:
     return groups.pop() if groups else None
 
 
-def _members(terms, path: str) -> int | None:
+def _members(parts, path: str) -> int | None:
     """The member count of the terms with one strength per member, or None.
 
     A scalar L1 or elastic net is elementwise and serves a stacked weight
     as is; a scalar group penalty would group across members, so it cannot
     share a stacked weight with per-member terms.
     """
-    counts = {term.members for term in terms if term.members is not None}
+    counts = {term.members for term, _ in parts if term.members is not None}
     if len(counts) > 1:
         raise ValueError(
             f"kreg.optimizers.Proximal: the regularizers of `{path}` have "
@@ -69,7 +78,7 @@ def _members(terms, path: str) -> int | None:
         )
     if not counts:
         return None
-    if any(isinstance(t, GroupLasso) and t.members is None for t in terms):
+    if any(c.groups is not None and t.members is None for t, c in parts):
         raise ValueError(
             f"kreg.optimizers.Proximal: the regularizer of `{path}` mixes "
             "per-member strengths with a group penalty of one strength, whose "
@@ -79,41 +88,26 @@ def _members(terms, path: str) -> int | None:
     return counts.pop()
 
 
-def _coefficients(terms, shape, dtype, members: bool = False):
-    """Penalty = sum(a*|w|) + sum(q*w**2) + sum_g c_g*||w_g||, per weight.
+def _coefficients(parts):
+    """Penalty = sum(a*|w|) + sum(q*w**2) + sum_g c_g*||w_g||, per weight:
+    the terms' coefficients added up (each term gives its own, reading its
+    strength from its variable at step time, so schedules and tuners take
+    effect with no retrace).
 
-    Returns ``(a, q, c)`` broadcastable to ``shape`` (``c`` constant within a
-    group), each None when absent. Strengths are read from their variables
-    here, at step time, so schedules and tuners take effect with no retrace.
-    With ``members``, axis 0 of ``shape`` indexes members and a vector of
-    strengths scales each member's slice.
+    Returns ``(a, q, c)`` broadcastable to the weight (``c`` constant within
+    a group), each None when absent.
     """
     a = q = c = None
 
     def add(total, value):
+        if value is None:
+            return total
         return value if total is None else total + value
 
-    for term in terms:
-        strength = ops.cast(term.strength, dtype)
-        if term.members is not None:
-            strength = ops.reshape(strength, (-1,) + (1,) * (len(shape) - 1))
-        factor = term._factor(dtype)
-        if isinstance(term, GroupLasso):
-            factor = group_factor_for_weights(factor, shape, term.groups)
-            factor = 1.0 if factor is None else factor
-            scale = float(group_size(shape, term.groups, members)) ** 0.5
-            if type(term) is SparseGroupLasso:
-                a = add(a, strength * term.l1_ratio * factor)
-                c = add(c, strength * (1.0 - term.l1_ratio) * scale * factor)
-            else:
-                c = add(c, strength * scale * factor)
-            continue
-        factor = 1.0 if factor is None else factor
-        if type(term) is ElasticNet:
-            a = add(a, strength * term.l1_ratio * factor)
-            q = add(q, strength * (1.0 - term.l1_ratio) / 2.0 * factor)
-        else:
-            a = add(a, strength * factor)
+    for _, coefficients in parts:
+        a = add(a, coefficients.l1)
+        q = add(q, coefficients.l2)
+        c = add(c, coefficients.group)
     return a, q, c
 
 
@@ -152,8 +146,10 @@ class Proximal(keras.optimizers.Optimizer):
     """Proximal training: exact zeros from kreg's sparsity penalties.
 
     Wraps any supported Keras optimizer. For every variable whose regularizer
-    is ``kreg.regularizers.L1``, ``ElasticNet``, ``GroupLasso`` or
-    ``SparseGroupLasso`` (or a ``Sum`` containing them), each step is
+    is ``kreg.regularizers.L1``, ``ElasticNet``, ``GroupLasso``,
+    ``SparseGroupLasso`` or ``AdaptiveLasso`` (or a ``Sum`` containing them:
+    any kreg regularizer whose ``proximal`` method gives its coefficients),
+    each step is
 
     1. the inner optimizer's step on the gradient of the loss *without* the
        penalty, then
@@ -374,12 +370,15 @@ class Proximal(keras.optimizers.Optimizer):
         for i, (grad, variable) in enumerate(zip(grads, trainable_variables)):
             # Read when the train step is traced, so a regularizer attached
             # later (kreg.regularize resets the train function) is seen.
-            terms = proximable_terms(getattr(variable, "regularizer", None))
-            if not terms or grad is None:
+            regularizer = getattr(variable, "regularizer", None)
+            if regularizer is None or grad is None:
                 continue
-            groups = _check_groups(terms, variable.path)
-            members = _members(terms, variable.path) is not None
-            a, q, c = _coefficients(terms, variable.shape, variable.dtype, members)
+            parts = proximal_parts(regularizer, variable.shape, variable.dtype)
+            if not parts:
+                continue
+            groups = _check_groups(parts, variable.path)
+            members = _members(parts, variable.path) is not None
+            a, q, c = _coefficients(parts)
             planned.append((variable, a, q, c, groups, members))
             if self.loss_includes_penalty:
                 penalty_grad = _penalty_gradient(

@@ -1,10 +1,49 @@
-"""The base class of kreg's regularizers: a strength held in a variable."""
+"""The base class of kreg's regularizers: a strength held in a variable.
+
+It also defines the penalty protocol: what the optimizer, the λ path and
+``prune`` ask a penalty (its prox, its λ_max, how it slices), so that adding a
+penalty is one file that subclasses :class:`Regularizer`.
+"""
+
+import dataclasses
+from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
 
 from kreg._validation import check_float, invalid_argument
+from kreg.ops.penalties import group_axes
+from kreg.regularizers.sum import Sum
+
+#: glmnet's stand-in ``l1_ratio`` for λ_max when a penalty has no L1 part:
+#: no finite strength zeroes a ridge weight, so its path starts where an
+#: elastic net with this ratio would.
+RIDGE_RATIO = 1e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class ProximalCoefficients:
+    """A penalty in the form whose prox :class:`kreg.optimizers.Proximal` takes.
+
+    ``sum(l1 * |w|) + sum(l2 * w**2) + sum_g group_g * ||w_g||_2``, the
+    strength included. Each coefficient is a tensor broadcastable to the
+    weight (``group`` constant inside each group), or `None` when that part
+    is absent. The terms of a ``Sum`` add, coefficient by coefficient; the
+    prox of the total is closed form (the elastic-net prox, then group
+    soft-thresholding) as long as one grouping is used.
+
+    Attributes:
+        l1: the L1 coefficient per weight.
+        l2: the quadratic coefficient per weight (no ½).
+        group: the group-norm coefficient, per weight.
+        groups: `"units"` or `"inputs"`, the grouping of ``group``.
+    """
+
+    l1: Any = None
+    l2: Any = None
+    group: Any = None
+    groups: str | None = None
 
 
 class Regularizer(keras.regularizers.Regularizer):
@@ -20,6 +59,14 @@ class Regularizer(keras.regularizers.Regularizer):
     Subclasses implement :meth:`penalty`, the penalty without the strength, and
     extend :meth:`get_config`. ``reg_a + reg_b`` builds a
     :class:`~kreg.regularizers.Sum`.
+
+    **The penalty protocol.** What kreg needs to know about a penalty lives in
+    its class, and the rest of kreg asks it: :attr:`kind`, :attr:`label` and
+    :attr:`description` name it (the registry of kinds, the CLI, the tabular
+    path's families); :meth:`proximal` gives
+    ``kreg.optimizers.Proximal`` its prox; :meth:`lambda_max` gives the λ path
+    its start; :meth:`sliced` gives ``kreg.prune`` the penalty of a pruned
+    weight. A subclass that changes :meth:`penalty` overrides these too.
 
     **One strength per member.** Given a list of strengths, the regularizer
     serves a stacked weight whose first axis indexes independent models
@@ -38,6 +85,11 @@ class Regularizer(keras.regularizers.Regularizer):
             (numpy rules), or a scalar. A factor of 0 leaves a weight
             unpenalized. Defaults to `None` (all factors 1).
     """
+
+    #: The name of the kind in ``kreg.regularizers.kinds.KINDS`` (what the λ
+    #: path and the search space take), or `None` for a penalty built only
+    #: from an object.
+    kind: str | None = None
 
     def __init__(self, strength: float = 0.01, penalty_factor=None):
         name = type(self).__name__
@@ -128,6 +180,65 @@ class Regularizer(keras.regularizers.Regularizer):
             return None
         return ops.convert_to_tensor(self.penalty_factor, dtype=dtype)
 
+    # -- the penalty protocol ------------------------------------------------
+    @property
+    def label(self) -> str:
+        """A short name: the kind, with the setting that tells two apart
+        (``"l1"``, ``"elastic_net-0.5"``)."""
+        return self.kind or type(self).__name__
+
+    @property
+    def description(self) -> str:
+        """The penalty in one line of plain text (``"elastic net, l1_ratio 0.5"``)."""
+        return self.label
+
+    def proximal(self, shape, dtype) -> ProximalCoefficients | None:
+        """The penalty of a weight of ``shape`` in the form whose prox
+        ``kreg.optimizers.Proximal`` takes, the strength included; `None` when
+        the penalty is smooth (or unknown) and stays in the gradient.
+
+        Called when the train step is traced: read the strength from its
+        variable, so a new strength takes effect with no retracing. With one
+        strength per member, axis 0 of ``shape`` indexes members.
+        """
+        return None
+
+    def lambda_max(self, gradient) -> float | None:
+        """The smallest strength at which all-zero weights are optimal.
+
+        ``gradient`` is the gradient of the data loss with respect to the
+        penalized weight (one model's, not a stacked one) at zero. The λ path
+        starts its grid there; `None` when no finite strength zeroes the
+        weight.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} defines no lambda_max: give the λ path "
+            "explicit strengths."
+        )
+
+    def sliced(self, shape, rows, cols) -> "Regularizer":
+        """The same penalty for a weight of ``shape`` cut to ``rows`` (its
+        inputs, axis -2) and ``cols`` (its units, the last axis; the only axis
+        of a bias), as ``kreg.prune`` cuts kernels. This default slices
+        per-weight factors."""
+        config = self.get_config()
+        factor = self.penalty_factor
+        if factor is not None and factor.size > 1:
+            full = np.broadcast_to(factor, shape)
+            if len(shape) >= 2:
+                full = full[..., rows, :][..., cols]
+            else:
+                full = full[cols]
+            config["penalty_factor"] = full.tolist()
+        return type(self).from_config(config)
+
+    def _strength_for(self, shape, dtype):
+        """The strength, cast, and shaped to scale each member's slice."""
+        strength = ops.cast(self.strength, dtype)
+        if self.members is not None:
+            strength = ops.reshape(strength, (-1,) + (1,) * (len(shape) - 1))
+        return strength
+
     def get_config(self) -> dict:
         strength = self._strength.numpy()
         config = {"strength": strength.tolist() if strength.ndim else float(strength)}
@@ -136,8 +247,6 @@ class Regularizer(keras.regularizers.Regularizer):
         return config
 
     def __add__(self, other):
-        from kreg.regularizers.sum import Sum
-
         if not isinstance(other, keras.regularizers.Regularizer):
             return NotImplemented
         return Sum([self, other])
@@ -150,6 +259,43 @@ class Regularizer(keras.regularizers.Regularizer):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def elementwise_bound(gradient, factor) -> float:
+    """``max_j |g_j| / f_j`` over the weights with a positive factor: λ_max of
+    ``sum(f * |w|)``."""
+    g = np.asarray(gradient, "float64")
+    f = (
+        np.ones_like(g)
+        if factor is None
+        else np.broadcast_to(np.asarray(factor, "float64"), g.shape)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(f > 0, np.abs(g) / f, 0.0)
+    return float(np.max(ratio))
+
+
+def group_bound(gradient, groups: str, factor) -> float:
+    """``max_g ||g_g||_2 / (sqrt(p_g) f_g)``: λ_max of the group lasso."""
+    g = np.asarray(gradient, "float64")
+    axes, f, p = group_factors(g, groups, factor)
+    norms = np.sqrt(np.sum(g**2, axis=axes, keepdims=True))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(f > 0, norms / (np.sqrt(p) * f), 0.0)
+    return float(np.max(ratio))
+
+
+def group_factors(g, groups: str, factor):
+    """The group axes of ``g``, its per-group factors shaped to broadcast
+    against it (ones when ``factor`` is None) and the group size."""
+    axes = group_axes(g.ndim, groups)
+    shape = [1 if i in axes else s for i, s in enumerate(g.shape)]
+    p = float(np.prod([g.shape[i] for i in axes]))
+    if factor is None:
+        return axes, np.ones(shape), p
+    factor = np.asarray(factor, "float64")
+    f = np.broadcast_to(factor.reshape([-1 if s != 1 else 1 for s in shape]), shape)
+    return axes, f, p
 
 
 def _check_strength(value, owner: str, members: int | None = -1):

@@ -3,7 +3,12 @@
 from kreg._api import register
 from kreg._validation import check_float
 from kreg.ops.penalties import elastic_net_penalty
-from kreg.regularizers.base import Regularizer
+from kreg.regularizers.base import (
+    RIDGE_RATIO,
+    ProximalCoefficients,
+    Regularizer,
+    elementwise_bound,
+)
 
 
 @register
@@ -32,6 +37,8 @@ class ElasticNet(Regularizer):
     0.275
     """
 
+    kind = "elastic_net"
+
     def __init__(
         self, strength: float = 0.01, l1_ratio: float = 0.5, penalty_factor=None
     ):
@@ -46,6 +53,29 @@ class ElasticNet(Regularizer):
     def member_penalties(self, x):
         factor = self._factor(x.dtype)
         return elastic_net_penalty(x, self.l1_ratio, factor, members=True)
+
+    @property
+    def label(self) -> str:
+        return f"elastic_net-{self.l1_ratio:g}"
+
+    @property
+    def description(self) -> str:
+        return f"elastic net, l1_ratio {self.l1_ratio:g}"
+
+    def proximal(self, shape, dtype) -> ProximalCoefficients:
+        factor = self._factor(dtype)
+        factor = 1.0 if factor is None else factor
+        strength = self._strength_for(shape, dtype)
+        return ProximalCoefficients(
+            l1=strength * self.l1_ratio * factor,
+            l2=strength * (1.0 - self.l1_ratio) / 2.0 * factor,
+        )
+
+    def lambda_max(self, gradient) -> float:
+        """``max_j |g_j| / f_j / l1_ratio``, with glmnet's ``l1_ratio`` of at
+        least 1e-3 (a ridge has no λ_max: see ``L2.lambda_max``)."""
+        bound = elementwise_bound(gradient, self.penalty_factor)
+        return bound / max(self.l1_ratio, RIDGE_RATIO)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "l1_ratio": self.l1_ratio}

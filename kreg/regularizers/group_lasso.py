@@ -1,5 +1,6 @@
 """Group lasso and sparse group lasso: switch off whole units or input features."""
 
+import numpy as np
 from keras import ops
 
 from kreg._api import register
@@ -8,9 +9,15 @@ from kreg.ops.penalties import (
     GROUP_SPECS,
     group_factor_for_weights,
     group_lasso_penalty,
+    group_size,
     l1_penalty,
 )
-from kreg.regularizers.base import Regularizer
+from kreg.regularizers.base import (
+    ProximalCoefficients,
+    Regularizer,
+    group_bound,
+    group_factors,
+)
 
 
 @register
@@ -44,11 +51,17 @@ class GroupLasso(Regularizer):
         regularization for deep neural networks", https://arxiv.org/abs/1607.00485
     """
 
+    kind = "group_lasso"
+
     def __init__(
         self, strength: float = 0.01, groups: str = "units", penalty_factor=None
     ):
         super().__init__(strength, penalty_factor)
         self.groups = check_choice(groups, "groups", type(self).__name__, GROUP_SPECS)
+
+    @property
+    def description(self) -> str:
+        return f"group lasso over {self.groups}"
 
     def penalty(self, x):
         return group_lasso_penalty(x, self.groups, self._factor(x.dtype))
@@ -62,6 +75,32 @@ class GroupLasso(Regularizer):
     def member_penalties(self, x):
         factor = self._factor(x.dtype)
         return group_lasso_penalty(x, self.groups, factor, members=True)
+
+    def proximal(self, shape, dtype) -> ProximalCoefficients:
+        strength, factor, scale = self._group_parts(shape, dtype)
+        return ProximalCoefficients(group=strength * scale * factor, groups=self.groups)
+
+    def _group_parts(self, shape, dtype):
+        """The strength, the per-group factor broadcast to the weight, and
+        ``sqrt(p_g)``."""
+        factor = group_factor_for_weights(self._factor(dtype), shape, self.groups)
+        factor = 1.0 if factor is None else factor
+        members = self.members is not None
+        scale = float(group_size(shape, self.groups, members)) ** 0.5
+        return self._strength_for(shape, dtype), factor, scale
+
+    def lambda_max(self, gradient) -> float:
+        """``max_g ||g_g||_2 / (sqrt(p_g) f_g)`` (Yuan & Lin's KKT bound)."""
+        return group_bound(gradient, self.groups, self.penalty_factor)
+
+    def sliced(self, shape, rows, cols) -> "GroupLasso":
+        # One factor per group: keep those of the kept units or inputs.
+        config = self.get_config()
+        factor = self.penalty_factor
+        if factor is not None and factor.size > 1:
+            kept = cols if self.groups == "units" else rows
+            config["penalty_factor"] = np.asarray(factor).ravel()[kept].tolist()
+        return type(self).from_config(config)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "groups": self.groups}
@@ -94,6 +133,8 @@ class SparseGroupLasso(GroupLasso):
         Simon, Friedman, Hastie & Tibshirani, "A sparse-group lasso", JCGS 2013.
     """
 
+    kind = "sparse_group_lasso"
+
     def __init__(
         self,
         strength: float = 0.01,
@@ -105,6 +146,14 @@ class SparseGroupLasso(GroupLasso):
         self.l1_ratio = check_float(
             l1_ratio, "l1_ratio", "SparseGroupLasso", low=0.0, high=1.0
         )
+
+    @property
+    def label(self) -> str:
+        return f"sparse_group_lasso-{self.l1_ratio:g}"
+
+    @property
+    def description(self) -> str:
+        return f"sparse group lasso over {self.groups}, l1_ratio {self.l1_ratio:g}"
 
     def penalty(self, x):
         return self._sparse_group(x, members=False)
@@ -121,5 +170,47 @@ class SparseGroupLasso(GroupLasso):
             l1_term, group_term.dtype
         )
 
+    def proximal(self, shape, dtype) -> ProximalCoefficients:
+        strength, factor, scale = self._group_parts(shape, dtype)
+        return ProximalCoefficients(
+            l1=strength * self.l1_ratio * factor,
+            group=strength * (1.0 - self.l1_ratio) * scale * factor,
+            groups=self.groups,
+        )
+
+    def lambda_max(self, gradient) -> float:
+        """Per group, the smallest λ with
+        ``||S(g_g, λ α f_g)||_2 <= λ (1 - α) sqrt(p_g) f_g`` (soft-thresholding
+        ``S``, ``α = l1_ratio``), by bisection; the largest over the groups."""
+        g = np.asarray(gradient, "float64")
+        axes, f, p = group_factors(g, self.groups, self.penalty_factor)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _sparse_group_bound(g, axes, f, p, self.l1_ratio)
+
     def get_config(self) -> dict:
         return {**super().get_config(), "l1_ratio": self.l1_ratio}
+
+
+def _sparse_group_bound(g, axes, f, p, alpha) -> float:
+    if alpha >= 1.0:
+        return float(np.max(np.abs(g) / np.maximum(f, 1e-300)))
+
+    def zero_ok(lam):
+        shrunk = np.maximum(np.abs(g) - lam * alpha * f, 0.0)
+        return (
+            np.sqrt(np.sum(shrunk**2, axis=axes, keepdims=True))
+            <= lam * (1 - alpha) * np.sqrt(p) * f
+        )
+
+    high = np.max(np.abs(g)) / np.maximum(
+        np.min(f[f > 0]) if np.any(f > 0) else 1.0, 1e-300
+    )
+    high = high / min(alpha, 1 - alpha) + 1.0
+    low = 0.0
+    for _ in range(80):
+        mid = 0.5 * (low + high)
+        if np.all(zero_ok(mid)):
+            high = mid
+        else:
+            low = mid
+    return float(high)

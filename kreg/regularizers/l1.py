@@ -2,7 +2,11 @@
 
 from kreg._api import register
 from kreg.ops.penalties import l1_penalty
-from kreg.regularizers.base import Regularizer
+from kreg.regularizers.base import (
+    ProximalCoefficients,
+    Regularizer,
+    elementwise_bound,
+)
 
 
 @register
@@ -27,8 +31,23 @@ class L1(Regularizer):
     >>> layer = keras.layers.Dense(4, kernel_regularizer=reg)
     """
 
+    kind = "l1"
+
+    @property
+    def description(self) -> str:
+        return "lasso (L1)"
+
     def penalty(self, x):
         return l1_penalty(x, self._factor(x.dtype))
 
     def member_penalties(self, x):
         return l1_penalty(x, self._factor(x.dtype), members=True)
+
+    def proximal(self, shape, dtype) -> ProximalCoefficients:
+        factor = self._factor(dtype)
+        factor = 1.0 if factor is None else factor
+        return ProximalCoefficients(l1=self._strength_for(shape, dtype) * factor)
+
+    def lambda_max(self, gradient) -> float:
+        """``max_j |g_j| / f_j``: glmnet's λ_max of the lasso."""
+        return elementwise_bound(gradient, self.penalty_factor)

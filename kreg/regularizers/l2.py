@@ -2,7 +2,7 @@
 
 from kreg._api import register
 from kreg.ops.penalties import l2_penalty
-from kreg.regularizers.base import Regularizer
+from kreg.regularizers.base import RIDGE_RATIO, Regularizer, elementwise_bound
 
 
 @register
@@ -27,8 +27,22 @@ class L2(Regularizer):
     >>> reg.strength = 0.2  # takes effect at the next training step
     """
 
+    kind = "l2"
+
+    @property
+    def description(self) -> str:
+        return "ridge (L2)"
+
     def penalty(self, x):
         return l2_penalty(x, self._factor(x.dtype))
 
     def member_penalties(self, x):
         return l2_penalty(x, self._factor(x.dtype), members=True)
+
+    # proximal: None (the base's). A smooth penalty stays in the gradient.
+
+    def lambda_max(self, gradient) -> float:
+        """No finite strength zeroes a ridge weight: as glmnet, the λ_max of
+        an elastic net with ``l1_ratio=1e-3``, ``max_j |g_j| / f_j / 1e-3``,
+        stands in, so that a path has somewhere to start."""
+        return elementwise_bound(gradient, self.penalty_factor) / RIDGE_RATIO

@@ -52,6 +52,16 @@ class Sum(keras.regularizers.Regularizer):
             return NotImplemented
         return Sum([self, other])
 
+    def sliced(self, shape, rows, cols) -> "Sum":
+        """Each term sliced for a pruned weight (see ``Regularizer.sliced``);
+        Keras' own regularizers have nothing to slice."""
+        return Sum(
+            [
+                term.sliced(shape, rows, cols) if hasattr(term, "sliced") else term
+                for term in self.terms
+            ]
+        )
+
     def get_config(self) -> dict:
         return {"terms": [keras.regularizers.serialize(t) for t in self.terms]}
 

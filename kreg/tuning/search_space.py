@@ -8,20 +8,13 @@ Strengths use ``sampling="log"``; since a log range cannot hold 0, "off" is a
 """
 
 import math
+from inspect import signature
 
 import keras_tuner
 
 from kreg import regularizers
 from kreg._validation import check_choice, check_float, invalid_argument
-
-#: The regularizer kinds :func:`regularizer` can build, by name.
-REGULARIZER_KINDS = {
-    "l1": regularizers.L1,
-    "l2": regularizers.L2,
-    "elastic_net": regularizers.ElasticNet,
-    "group_lasso": regularizers.GroupLasso,
-    "sparse_group_lasso": regularizers.SparseGroupLasso,
-}
+from kreg.regularizers.kinds import KINDS, build
 
 #: Suffixes of the hyperparameter names that measure how strongly a trial
 #: regularizes (see :func:`kreg.tuning.regularization_level`).
@@ -69,7 +62,8 @@ def regularizer(
         hp: the trial's hyperparameters.
         name: prefix of the hyperparameter names. Defaults to `"regularizer"`.
         kinds: kinds to choose from, among `"l1"`, `"l2"`, `"elastic_net"`,
-            `"group_lasso"` and `"sparse_group_lasso"`. Defaults to
+            `"group_lasso"` and `"sparse_group_lasso"` (the registry
+            ``kreg.regularizers.kinds.KINDS``). Defaults to
             `("l1", "l2", "elastic_net", "group_lasso")`.
         min_strength: the smallest strength (> 0). Defaults to `1e-5`.
         max_strength: the largest strength. Defaults to `1e-1`.
@@ -99,10 +93,10 @@ def regularizer(
     if (
         not isinstance(kinds, tuple)
         or not kinds
-        or any(k not in REGULARIZER_KINDS for k in kinds)
+        or any(k not in KINDS for k in kinds)
         or len(set(kinds)) != len(kinds)
     ):
-        listed = ", ".join(repr(k) for k in REGULARIZER_KINDS)
+        listed = ", ".join(repr(k) for k in KINDS)
         raise invalid_argument(
             owner, "kinds", f"a non-empty tuple of distinct kinds among {listed}", kinds
         )
@@ -127,7 +121,8 @@ def _regularizer_on(hp, name, kinds, low, high, groups):
     else:
         kind = kinds[0]
     strength = hp.Float(f"{name}_strength", low, high, sampling="log")
-    ratio_kinds = [k for k in kinds if k in ("elastic_net", "sparse_group_lasso")]
+    # The kinds that mix L1 with another term take a ratio.
+    ratio_kinds = [k for k in kinds if "l1_ratio" in signature(KINDS[k]).parameters]
     l1_ratio = None
     if ratio_kinds:
         if len(kinds) > 1:
@@ -138,13 +133,7 @@ def _regularizer_on(hp, name, kinds, low, high, groups):
     if kind is None or strength is None:
         # Inactive scope: KerasTuner is exploring the space, no object needed.
         return None
-    if kind in ("l1", "l2"):
-        return REGULARIZER_KINDS[kind](strength)
-    if kind == "elastic_net":
-        return regularizers.ElasticNet(strength, l1_ratio=l1_ratio)
-    if kind == "group_lasso":
-        return regularizers.GroupLasso(strength, groups=groups)
-    return regularizers.SparseGroupLasso(strength, l1_ratio=l1_ratio, groups=groups)
+    return build(kind, strength, l1_ratio=l1_ratio, groups=groups)
 
 
 def dropout_rate(

@@ -339,12 +339,7 @@ def label(candidate) -> str:
     """A short name: ``"linear-l1"``, ``"net32-l1"``,
     ``"select32-group_lasso"``, ``"net128x2-l1-dropout0.1"``."""
     units, regularizer, options = _unpack(candidate)
-    if isinstance(regularizer, str):
-        kind = regularizer
-    elif isinstance(regularizer, regularizers.ElasticNet):
-        kind = f"elastic_net-{float(regularizer.l1_ratio):g}"
-    else:
-        kind = type(regularizer).__name__
+    kind = regularizer if isinstance(regularizer, str) else regularizer.label
     if not units:
         return f"linear-{kind}"
     name = ("select" if options["select_inputs"] else "net") + str(units)
