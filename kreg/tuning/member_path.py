@@ -8,10 +8,11 @@ import tensorflow as tf
 
 from kreg import members as mem
 from kreg._validation import check_float, check_int, invalid_argument
+from kreg.regularizers.kinds import KINDS
 from kreg.tuning import cross_validation, selection
 from kreg.tuning.models import tabular_model
 from kreg.tuning.path import RegularizationPath
-from kreg.tuning.path.grid import _KINDS, _null_lambda_max
+from kreg.tuning.path.grid import _by_kind, _null_lambda_max
 from kreg.tuning.path.model import _active_inputs
 
 # λ_max comes from the null model fitted in full batch on at most this many rows.
@@ -108,11 +109,14 @@ def member_path(
     owner = "member_path"
     started = time.perf_counter()
     x, y, n = cross_validation.check_data(x, y, owner)
-    if regularizer not in _KINDS:
+    if regularizer not in KINDS:
         raise invalid_argument(
-            owner, "regularizer", f"one of {sorted(_KINDS)}", regularizer
+            owner, "regularizer", f"one of {sorted(KINDS)}", regularizer
         )
-    make = _KINDS[regularizer]
+
+    def make(strength):
+        return _by_kind(regularizer, strength)
+
     epochs = check_int(epochs, "epochs", owner, low=1)
     seed = check_int(seed, "seed", owner, low=0)
     sparsity_tol = check_float(sparsity_tol, "sparsity_tol", owner, low=0.0)

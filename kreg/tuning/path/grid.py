@@ -7,33 +7,26 @@ import tensorflow as tf
 
 from kreg import regularizers
 from kreg._validation import invalid_argument
-from kreg.ops.penalties import group_axes
+from kreg.regularizers.kinds import KINDS, build
 from kreg.tuning import cross_validation
 from kreg.tuning.path.model import _loss_fn
 from kreg.tuning.path.solver import _full_batch_loss
 
-_KINDS = {
-    "l1": regularizers.L1,
-    "l2": regularizers.L2,
-    "elastic_net": regularizers.ElasticNet,
-    "group_lasso": lambda strength: regularizers.GroupLasso(strength, groups="inputs"),
-    "sparse_group_lasso": lambda strength: regularizers.SparseGroupLasso(
-        strength, groups="inputs"
-    ),
-}
 
-# glmnet's stand-in l1 ratio when the penalty has no L1 part (ridge).
-_RIDGE_RATIO = 1e-3
+def _by_kind(kind: str, strength):
+    """The path's penalty of a kind named in ``KINDS``: the group lassos
+    group the inputs, so that a path selects features."""
+    return build(kind, strength, groups="inputs")
 
 
 def _check_regularizer(regularizer, owner):
-    if isinstance(regularizer, str) and regularizer in _KINDS:
-        return _KINDS[regularizer](1.0)
+    if isinstance(regularizer, str) and regularizer in KINDS:
+        return _by_kind(regularizer, 1.0)
     if isinstance(regularizer, regularizers.Regularizer) and not isinstance(
         regularizer, regularizers.Sum
     ):
         return regularizer
-    listed = ", ".join(repr(k) for k in _KINDS)
+    listed = ", ".join(repr(k) for k in KINDS)
     raise invalid_argument(
         owner,
         "regularizer",
@@ -95,8 +88,10 @@ def _lambda_max(model, reg, penalized, x, y, batch_size) -> float:
         for total, g in zip(grads, batch):
             if g is not None:
                 total += np.asarray(g, dtype="float64") * (stop - start) / n
-    bounds = [_bound(reg, g) for g in grads]
-    result = max(bounds)
+    # The penalty knows its own bound (Regularizer.lambda_max); None is "no
+    # finite strength zeroes it".
+    bounds = [reg.lambda_max(g) for g in grads]
+    result = max(np.inf if bound is None else bound for bound in bounds)
     if not np.isfinite(result) or result <= 1e-12:
         return None
     return float(result)
@@ -128,62 +123,3 @@ def _null_lambda_max(model, reg, penalized, x, y, batch_size, steps=300):
         for _ in range(steps):
             step()
     return _lambda_max(model, reg, penalized, x, y, batch_size)
-
-
-def _bound(reg, g) -> float:
-    factor = (
-        None
-        if reg.penalty_factor is None
-        else np.asarray(reg.penalty_factor, "float64")
-    )
-    if isinstance(reg, regularizers.GroupLasso):
-        axes = group_axes(g.ndim, reg.groups)
-        shape = [1 if i in axes else s for i, s in enumerate(g.shape)]
-        p = float(np.prod([g.shape[i] for i in axes]))
-        f = (
-            np.ones(shape)
-            if factor is None
-            else np.broadcast_to(
-                factor.reshape([-1 if s != 1 else 1 for s in shape]), shape
-            )
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if type(reg) is regularizers.SparseGroupLasso:
-                return _sparse_group_bound(g, axes, f, p, reg.l1_ratio)
-            norms = np.sqrt(np.sum(g**2, axis=axes, keepdims=True))
-            ratio = np.where(f > 0, norms / (np.sqrt(p) * f), 0.0)
-        return float(np.max(ratio))
-    f = np.ones_like(g) if factor is None else np.broadcast_to(factor, g.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(f > 0, np.abs(g) / f, 0.0)
-    if isinstance(reg, regularizers.ElasticNet):
-        return float(np.max(ratio)) / max(reg.l1_ratio, _RIDGE_RATIO)
-    if isinstance(reg, regularizers.L2):
-        return float(np.max(ratio)) / _RIDGE_RATIO
-    return float(np.max(ratio))
-
-
-def _sparse_group_bound(g, axes, f, p, alpha) -> float:
-    """Per group, the smallest λ with ||S(g, λαf)|| <= λ(1-α)sqrt(p)f; bisection."""
-    if alpha >= 1.0:
-        return float(np.max(np.abs(g) / np.maximum(f, 1e-300)))
-
-    def zero_ok(lam):
-        shrunk = np.maximum(np.abs(g) - lam * alpha * f, 0.0)
-        return (
-            np.sqrt(np.sum(shrunk**2, axis=axes, keepdims=True))
-            <= lam * (1 - alpha) * np.sqrt(p) * f
-        )
-
-    high = np.max(np.abs(g)) / np.maximum(
-        np.min(f[f > 0]) if np.any(f > 0) else 1.0, 1e-300
-    )
-    high = high / min(alpha, 1 - alpha) + 1.0
-    low = 0.0
-    for _ in range(80):
-        mid = 0.5 * (low + high)
-        if np.all(zero_ok(mid)):
-            high = mid
-        else:
-            low = mid
-    return float(high)
