@@ -74,7 +74,7 @@ def test_fold_checkpoint_restores_weights_and_optimizer_state(tmp_path):
     import keras
     import numpy as np
 
-    from kreg.tuning.tuner import _FoldCheckpoint
+    from kreg.tuning.tuner.fold_checkpoint import _FoldCheckpoint
 
     def build():
         keras.utils.set_random_seed(0)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import kreg
-from kreg.tuning import tuner as tuner_module
+from kreg.tuning.tuner import cross_validated as tuner_module
 
 EPOCHS = 2
 

@@ -1,17 +1,12 @@
 """A KerasTuner tuner that cross-validates every trial."""
 
 import contextlib
-import copy
-import hashlib
-import inspect
-import json
 import os
 import time
 
 import keras
 import keras_tuner
 import numpy as np
-from keras_tuner.engine.trial import TrialStatus
 
 from kreg import _compat
 from kreg._validation import (
@@ -22,52 +17,21 @@ from kreg._validation import (
     check_int,
     invalid_argument,
 )
-from kreg._vocabulary import metric_direction
-from kreg.callbacks import EarlyStopping
-from kreg.metrics import DataLoss
 from kreg.tuning import _distributed, _progress, cross_validation, selection
 from kreg.tuning._session import fresh_session
-from kreg.tuning.hypermodel import HyperModel
 from kreg.tuning.search_space import regularization_level
-
-#: Names accepted for ``oracle=``, with the KerasTuner oracle each builds.
-ORACLES = {
-    "random": keras_tuner.oracles.RandomSearchOracle,
-    "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
-    "hyperband": keras_tuner.oracles.HyperbandOracle,
-    "grid": keras_tuner.oracles.GridSearchOracle,
-}
-
-DEFAULT_OBJECTIVE = "val_data_loss"
-
-
-def early_stopping(monitor: str, mode: str, patience: int) -> keras.callbacks.Callback:
-    """kreg's early stopping on an unpenalized quantity, best weights restored."""
-    return EarlyStopping(
-        monitor=monitor, mode=mode, patience=patience, restore_best_weights=True
-    )
-
-
-def make_objective(objective, owner: str = "Tuner") -> keras_tuner.Objective:
-    """A KerasTuner objective; the default is the unpenalized ``val_data_loss``."""
-    if objective is None:
-        return keras_tuner.Objective(DEFAULT_OBJECTIVE, direction="min")
-    if isinstance(objective, keras_tuner.Objective):
-        return objective
-    if not isinstance(objective, str) or not objective:
-        raise invalid_argument(
-            owner, "objective", "a metric name or a keras_tuner.Objective", objective
-        )
-    direction = metric_direction(objective)
-    if direction is not None:
-        return keras_tuner.Objective(objective, direction=direction)
-    raise invalid_argument(
-        owner,
-        "objective",
-        "a name whose direction is known (ending in loss, error, accuracy, auc...) "
-        'or a keras_tuner.Objective(name, direction="min" or "max")',
-        objective,
-    )
+from kreg.tuning.tuner.fold_checkpoint import _FoldCheckpoint
+from kreg.tuning.tuner.model import _as_hypermodel, _compile
+from kreg.tuning.tuner.objective import _make_oracle, early_stopping
+from kreg.tuning.tuner.store import (
+    _data_key,
+    _derive_seed,
+    _read_json,
+    _trial_key,
+    _write_json,
+    check_project,
+)
+from kreg.tuning.tuner.trials import _cv_row, _fold_result, _trial_summary
 
 
 class Tuner(keras_tuner.Tuner):
@@ -205,53 +169,20 @@ class Tuner(keras_tuner.Tuner):
         self._loss = loss
         self._optimizer = optimizer
         self._metrics = list(metrics or [])
-        # KerasTuner's oracles read a seed of 0 as "none" (`seed or
-        # random.randint(1, 10000)`), so seed=0 would draw other trials in
-        # every process: the oracle gets seed + 1, the folds and fits seed.
-        oracle_seed = None if seed is None else seed + 1
         if max_epochs is not None:
             max_epochs = check_int(max_epochs, "max_epochs", owner, low=1)
         # Every oracle honours it: hyperband's largest budget, and for the
         # others a cap on search's epochs (never accepted and ignored).
         self.max_epochs = max_epochs
-        if isinstance(oracle, keras_tuner.Oracle):
-            if seed is not None:
-                _compat.seed_oracle(oracle, oracle_seed)
-            if _compat.is_default_objective(oracle.objective):
-                oracle.objective = make_objective(objective)
-            elif objective is not None:
-                oracle.objective = make_objective(objective)
-            oracle.max_consecutive_failed_trials = max_failed
-        elif isinstance(oracle, str) and oracle in ORACLES:
-            obj = make_objective(objective)
-            if oracle == "hyperband":
-                max_epochs = check_int(
-                    10 if max_epochs is None else max_epochs,
-                    "max_epochs",
-                    owner,
-                    low=1,
-                )
-                oracle = ORACLES[oracle](
-                    objective=obj,
-                    max_epochs=max_epochs,
-                    seed=oracle_seed,
-                    max_consecutive_failed_trials=max_failed,
-                )
-            else:
-                max_trials = check_int(max_trials, "max_trials", owner, low=1)
-                oracle = ORACLES[oracle](
-                    objective=obj,
-                    max_trials=max_trials,
-                    seed=oracle_seed,
-                    max_consecutive_failed_trials=max_failed,
-                )
-        else:
-            listed = ", ".join(repr(k) for k in ORACLES)
-            raise invalid_argument(
-                owner, "oracle", f"one of {listed} or a keras_tuner.Oracle", oracle
-            )
-        if _compat.is_multi_objective(oracle.objective):
-            raise invalid_argument(owner, "objective", "a single objective", objective)
+        oracle = _make_oracle(
+            oracle,
+            objective,
+            max_trials=max_trials,
+            max_epochs=max_epochs,
+            seed=seed,
+            max_failed=max_failed,
+            owner=owner,
+        )
         directory = "." if directory is None else directory
         project_name = project_name or "untitled_project"
         is_worker = _compat.has_chief_oracle() and not _compat.is_chief_oracle()
@@ -409,32 +340,8 @@ class Tuner(keras_tuner.Tuner):
                     fit_kwargs=fit_kwargs,
                 )
             )
-        scores = [f["score"] for f in folds]
-        if not np.all(np.isfinite(scores)):
-            raise keras_tuner.errors.FailedTrialError(
-                f"Trial {trial.trial_id}: a fold gave a non-finite "
-                f"{self.objective.name} (the fit diverged): {scores}"
-            )
-        name = self.objective.name
-        mean = float(np.mean(scores))
-        se = selection.standard_error(scores)
-        best_epochs = [f["best_epoch"] + 1 for f in folds]
-        summary = {
-            "trial_id": trial.trial_id,
-            "objective": name,
-            "direction": self.objective.direction,
-            "mean": mean,
-            "standard_error": se,
-            "fold_scores": scores,
-            "epochs": best_epochs,
-            "epochs_run": [f["epochs_run"] for f in folds],
-            "hyperparameters": hp.values,
-            "tuner_id": self.tuner_id,
-        }
+        summary, metrics = _trial_summary(trial, folds, self.objective, self.tuner_id)
         _write_json(os.path.join(trial_dir, "cv.json"), summary)
-        metrics = {name: mean, f"{name}_se": se, "epochs": float(np.mean(best_epochs))}
-        for fold, score in enumerate(scores):
-            metrics[f"{name}_fold_{fold}"] = score
         return metrics
 
     def _run_fold(
@@ -489,32 +396,7 @@ class Tuner(keras_tuner.Tuner):
             verbose=verbose,
             **fit_kwargs,
         )
-        history = checkpoint.logs
-        values = [log.get(self.objective.name) for log in history]
-        if not values or values[-1] is None:
-            raise keras_tuner.errors.FatalValueError(
-                f"The objective {self.objective.name!r} is not in the fit logs "
-                f"({sorted(history[-1]) if history else []}); compile the model with "
-                "a metric of that name, or pass `loss=` to the Tuner so that it "
-                "adds kreg.metrics.DataLoss."
-            )
-        values = np.asarray(values, dtype="float64")
-        finite = np.where(np.isfinite(values), values, np.nan)
-        if np.all(np.isnan(finite)):
-            best_epoch, score = len(values) - 1, float("nan")
-        elif self.objective.direction == "min":
-            best_epoch = int(np.nanargmin(finite))
-            score = float(finite[best_epoch])
-        else:
-            best_epoch = int(np.nanargmax(finite))
-            score = float(finite[best_epoch])
-        result = {
-            "key": key,
-            "score": score,
-            "best_epoch": best_epoch,
-            "epochs_run": len(history),
-            "history": history,
-        }
+        result = _fold_result(checkpoint.logs, self.objective, key)
         _write_json(done_path, result)
         checkpoint.clear()
         return result
@@ -529,7 +411,13 @@ class Tuner(keras_tuner.Tuner):
                 "The build function must return a keras.Model. "
                 f"Received: {model!r} of type {type(model).__name__}"
             )
-        self._compile(model)
+        _compile(
+            model,
+            self.objective.name,
+            loss=self._loss,
+            optimizer=self._optimizer,
+            metrics=self._metrics,
+        )
         if not model.built:
             raise keras_tuner.errors.FatalValueError(
                 "The model returned by build is not built: give it a "
@@ -539,33 +427,6 @@ class Tuner(keras_tuner.Tuner):
 
     def _try_build(self, hp):
         return self._build_model(hp, self.seed)
-
-    def _compile(self, model: keras.Model) -> None:
-        wants_data_loss = self.objective.name.removeprefix("val_") == "data_loss"
-        if not model.compiled:
-            if self._loss is None:
-                raise keras_tuner.errors.FatalValueError(
-                    "The build function returned an uncompiled model and the Tuner "
-                    "has no `loss`: pass `loss=` to the Tuner, or compile the model."
-                )
-            optimizer = self._optimizer
-            if isinstance(optimizer, keras.optimizers.Optimizer):
-                optimizer = keras.optimizers.deserialize(
-                    keras.optimizers.serialize(optimizer)
-                )
-            metrics = [DataLoss(self._loss), *copy.deepcopy(self._metrics)]
-            model.compile(optimizer=optimizer, loss=self._loss, metrics=metrics)
-            return
-        config = _compat.compile_config(model)
-        metrics = config.get("metrics")
-        if wants_data_loss and not _has_data_loss(metrics):
-            if isinstance(metrics, dict) or isinstance(config.get("loss"), dict | list):
-                raise keras_tuner.errors.FatalValueError(
-                    "With several outputs add kreg.metrics.DataLoss to the metrics "
-                    "yourself, or choose another objective."
-                )
-            config["metrics"] = [*(metrics or []), DataLoss(config["loss"])]
-            model.compile(**config)
 
     def load_model(self, trial):
         raise keras_tuner.errors.FatalValueError(
@@ -625,36 +486,11 @@ class Tuner(keras_tuner.Tuner):
 
         Trials are in id order; unfinished or failed trials have NaN means.
         """
-        name = self.objective.name
-        rows = []
-        for trial_id in sorted(self.oracle.trials):
-            trial = self.oracle.trials[trial_id]
-            metrics = trial.metrics
-            done = trial.status == TrialStatus.COMPLETED
-            k = len(self._splits) if self._splits is not None else None
-            if k is None:
-                k = sum(1 for m in metrics.metrics if m.startswith(f"{name}_fold_"))
-            fold_scores = [
-                float(metrics.get_last_value(f"{name}_fold_{i}")) if done else None
-                for i in range(k)
-            ]
-            rows.append(
-                {
-                    "trial_id": trial_id,
-                    "status": trial.status,
-                    "hyperparameters": dict(trial.hyperparameters.values),
-                    "mean": float(metrics.get_last_value(name))
-                    if done
-                    else float("nan"),
-                    "standard_error": float(metrics.get_last_value(f"{name}_se"))
-                    if done
-                    else float("nan"),
-                    "fold_scores": fold_scores,
-                    "epochs": float(metrics.get_last_value("epochs")) if done else None,
-                    "level": float(self.level(trial.hyperparameters)),
-                }
-            )
-        return rows
+        k = len(self._splits) if self._splits is not None else None
+        return [
+            _cv_row(self.oracle.trials[trial_id], self.objective.name, k, self.level)
+            for trial_id in sorted(self.oracle.trials)
+        ]
 
     def best_trial(self, rule: str = "min"):
         """The chosen trial: best mean (`"min"`) or the one-standard-error rule."""
@@ -676,228 +512,3 @@ class Tuner(keras_tuner.Tuner):
     def best_hyperparameters(self, rule: str = "min") -> keras_tuner.HyperParameters:
         """The chosen trial's hyperparameters (`"min"` or `"1se"`)."""
         return self.best_trial(rule).hyperparameters
-
-
-class _FoldCheckpoint(keras.callbacks.Callback):
-    """Saves one fold's training state after each epoch, for resumption."""
-
-    def __init__(self, directory: str, key: str, stopper):
-        super().__init__()
-        self.directory = directory
-        self.key = key
-        self.stopper = stopper
-        self.logs: list[dict] = []
-        self._state = None
-
-    def restore_weights(self, model) -> int:
-        """Loads the saved weights into ``model``; returns the epoch to resume at."""
-        state = _read_json(os.path.join(self.directory, "state.json"))
-        if state is None or state.get("key") != self.key:
-            self._state = None
-            return 0
-        if model.optimizer is not None and not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
-        path = os.path.join(self.directory, state["weights"])
-        if path.endswith(".h5"):  # written by kreg 0.1
-            model.load_weights(path)
-        else:
-            with np.load(path) as saved:
-                values = [saved[f"w{i}"] for i in range(len(saved.files))]
-            variables = _state_variables(model)
-            if len(values) != len(variables):
-                raise keras_tuner.errors.FatalValueError(
-                    f"The checkpoint {path} holds {len(values)} variables, the "
-                    f"model has {len(variables)}: the project does not match "
-                    "this model; pass overwrite=True to start afresh."
-                )
-            for variable, value in zip(variables, values):
-                variable.assign(value)
-        self._state = state
-        return int(state["epoch"])
-
-    def on_train_begin(self, logs=None):
-        # Runs after the early stopping's own on_train_begin has reset it.
-        self.logs = []
-        state = self._state
-        if state is None:
-            return
-        self.logs = list(state["logs"])
-        if self.stopper is not None:
-            for name, value in state["stopper"].items():
-                setattr(self.stopper, name, value)
-            if state.get("best_weights"):
-                with np.load(os.path.join(self.directory, state["best_weights"])) as f:
-                    self.stopper.best_weights = [
-                        f[f"w{i}"] for i in range(len(f.files))
-                    ]
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.logs.append({k: float(v) for k, v in (logs or {}).items()})
-        os.makedirs(self.directory, exist_ok=True)
-        # The model's and the optimizer's variables in one .npz, atomically:
-        # about a tenth of the cost of save_weights' HDF5 file, paid every
-        # epoch.
-        weights = f"epoch_{epoch + 1}.npz"
-        _save_arrays(
-            os.path.join(self.directory, weights),
-            [np.asarray(v) for v in _state_variables(self.model)],
-        )
-        state = {
-            "key": self.key,
-            "epoch": epoch + 1,
-            "weights": weights,
-            "logs": self.logs,
-        }
-        state["stopper"], state["best_weights"] = {}, None
-        previous = self._state or {}
-        if self.stopper is not None:
-            state["stopper"] = {
-                name: _plain(value)
-                for name, value in vars(self.stopper).items()
-                if name != "_model" and _is_plain(value)
-            }
-            best = getattr(self.stopper, "best_weights", None)
-            if best is not None:
-                best_epoch = getattr(self.stopper, "best_epoch", epoch)
-                name = f"best_{best_epoch + 1}.npz"
-                if name != previous.get("best_weights"):
-                    _save_arrays(os.path.join(self.directory, name), best)
-                state["best_weights"] = name
-        _write_json(os.path.join(self.directory, "state.json"), state)
-        # Files the new state no longer names are stale.
-        for name in os.listdir(self.directory):
-            if name not in (weights, state["best_weights"], "state.json"):
-                os.remove(os.path.join(self.directory, name))
-        self._state = state
-
-    def clear(self):
-        if os.path.isdir(self.directory):
-            for name in os.listdir(self.directory):
-                os.remove(os.path.join(self.directory, name))
-            os.rmdir(self.directory)
-
-
-def _state_variables(model) -> list:
-    """What a fold checkpoint holds: the model's variables (weights, seed
-    generator states) and the optimizer's."""
-    optimizer = model.optimizer.variables if model.optimizer is not None else []
-    return [*model.variables, *optimizer]
-
-
-def _save_arrays(path: str, arrays) -> None:
-    with open(path + ".tmp", "wb") as f:
-        np.savez(f, **{f"w{i}": a for i, a in enumerate(arrays)})
-    os.replace(path + ".tmp", path)
-
-
-def check_project(project_dir: str) -> None:
-    """Raises a clear error when a project folder to resume cannot be read."""
-    if not os.path.isdir(project_dir):
-        return
-    files = [os.path.join(project_dir, "oracle.json")]
-    for entry in sorted(os.listdir(project_dir)):
-        path = os.path.join(project_dir, entry)
-        if entry.startswith("trial_") and os.path.isdir(path):
-            files.append(os.path.join(path, "trial.json"))
-            files.append(os.path.join(path, "cv.json"))
-        elif entry.endswith(".json"):
-            files.append(path)
-    for path in files:
-        if not os.path.exists(path):
-            continue
-        try:
-            with open(path) as f:
-                json.load(f)
-        except (OSError, ValueError, UnicodeDecodeError) as error:
-            raise ValueError(
-                f"Cannot resume the tuning project in {project_dir!r}: {path!r} is "
-                f"corrupt ({error}). Pass overwrite=True to start afresh, or "
-                "another project_name."
-            ) from error
-    trial_dirs = [e for e in os.listdir(project_dir) if e.startswith("trial_")]
-    if trial_dirs and not os.path.exists(files[0]):
-        raise ValueError(
-            f"Cannot resume the tuning project in {project_dir!r}: it has trial "
-            "folders but no oracle.json. Pass overwrite=True to start afresh, or "
-            "another project_name."
-        )
-
-
-def _as_hypermodel(hypermodel):
-    if isinstance(hypermodel, keras_tuner.HyperModel):
-        return hypermodel
-    if not callable(hypermodel):
-        raise invalid_argument(
-            "Tuner", "hypermodel", "a HyperModel or a build function", hypermodel
-        )
-    try:
-        names = list(inspect.signature(hypermodel).parameters)
-    except (TypeError, ValueError):
-        names = ["hp"]
-    if names == ["hp"]:
-        return hypermodel  # KerasTuner's own convention: build(hp)
-    return HyperModel(hypermodel)
-
-
-def _has_data_loss(metrics) -> bool:
-    if not isinstance(metrics, list | tuple):
-        return False
-    return any(
-        isinstance(m, DataLoss) or (isinstance(m, str) and m == "data_loss")
-        for m in metrics
-    )
-
-
-def _is_plain(value) -> bool:
-    if isinstance(value, list):
-        return all(_is_plain(v) and not isinstance(v, list) for v in value)
-    return isinstance(value, bool | int | float | str | np.integer | np.floating) or (
-        value is None
-    )
-
-
-def _plain(value):
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
-def _derive_seed(seed: int, trial_id, fold: int) -> int:
-    digest = hashlib.sha256(f"{seed}/{trial_id}/{fold}".encode()).hexdigest()
-    return int(digest[:8], 16)
-
-
-def _data_key(x, y, splits) -> str:
-    digest = hashlib.sha256()
-    for array in [*keras.tree.flatten(x), y]:
-        digest.update(str(array.shape).encode())
-        digest.update(np.ascontiguousarray(array).tobytes()[:1_000_000])
-    for _, val in splits:
-        digest.update(np.asarray(val).tobytes())
-    return digest.hexdigest()[:16]
-
-
-def _trial_key(values: dict, data_key: str) -> str:
-    text = json.dumps(values, sort_keys=True, default=str) + data_key
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _write_json(path: str, value) -> None:
-    # Write then rename: a kill leaves the old file or the new one, never half.
-    with open(path + ".tmp", "w") as f:
-        json.dump(value, f)
-    os.replace(path + ".tmp", path)
-
-
-def _read_json(path: str):
-    if not os.path.exists(path):
-        return None
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
