@@ -12,7 +12,12 @@ from kreg.regularizers.kinds import KINDS
 from kreg.tuning import cross_validation, selection
 from kreg.tuning.models import tabular_model
 from kreg.tuning.path import RegularizationPath
-from kreg.tuning.path.grid import _by_kind, _null_lambda_max
+from kreg.tuning.path.grid import (
+    _by_kind,
+    _check_strengths,
+    _geometric_grid,
+    _null_lambda_max,
+)
 from kreg.tuning.path.model import _active_inputs
 
 # λ_max comes from the null model fitted in full batch on at most this many rows.
@@ -125,19 +130,7 @@ def member_path(
     if strengths is None:
         grid = _grid(make, x, y, shape, n_strengths, min_ratio, owner)
     else:
-        grid = np.asarray(strengths, dtype="float64")
-        if (
-            grid.ndim != 1
-            or grid.size == 0
-            or np.any(grid <= 0)
-            or np.any(np.diff(grid) >= 0)
-        ):
-            raise invalid_argument(
-                owner,
-                "strengths",
-                "a non-empty decreasing sequence of positive floats",
-                strengths,
-            )
+        grid = _check_strengths(strengths, owner)
     splits = cross_validation.make_splits(y, cv, seed=seed, owner=owner)
     k, count = len(splits), len(grid)
     stacked = dict(dropout_rate=dropout_rate, learning_rate=learning_rate, **shape)
@@ -289,4 +282,4 @@ def _grid(make, x, y, shape, n_strengths, min_ratio, owner):
             "member_path cannot compute λ_max: the data-loss gradient of the "
             "linear kernel is zero at the null model. Pass strengths=."
         )
-    return top * np.geomspace(1.0, min_ratio, n_strengths)
+    return _geometric_grid(top, min_ratio, n_strengths)
