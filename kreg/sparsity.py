@@ -166,3 +166,46 @@ def sparsity(model: keras.layers.Layer) -> SparsityReport:
         zero_fraction=zeros / max(weights, 1),
         removable=sum(r.removable for r in layers.values()),
     )
+
+
+def used_inputs(model: keras.Model) -> np.ndarray:
+    """Which input features a model reads, as a boolean mask.
+
+    An input feature is used when a layer applied to the model's input has a
+    weight on it that is not exactly zero (a row of a Dense kernel); with a
+    group lasso over the inputs and proximal training (``kreg.tuning``'s
+    tabular models), the others are switched off exactly.
+
+    Args:
+        model: a built functional or Sequential model with one input.
+
+    Returns:
+        One Boolean per feature of the input's last axis.
+
+    Example:
+
+    >>> from kreg.sparsity import used_inputs
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2),
+    ...                           keras.layers.Dense(1)])
+    >>> _ = model.layers[0].kernel.assign([[1.0, 0.0], [0.0, 0.0], [0.0, 2.0]])
+    >>> used_inputs(model).tolist()
+    [True, False, True]
+    """
+    inputs = getattr(model, "inputs", None) if isinstance(model, keras.Model) else None
+    if not inputs or len(inputs) != 1 or len(inputs[0].shape) < 2:
+        raise invalid_argument(
+            "used_inputs", "model", "a built Keras model with one input", model
+        )
+    used = np.zeros(inputs[0].shape[-1], dtype=bool)
+    for layer in _compat.flatten_layers(model, include_self=False):
+        kernel = getattr(layer, "kernel", None)
+        if not isinstance(kernel, keras.Variable) or len(kernel.shape) < 2:
+            continue
+        try:
+            reads_input = layer.input is inputs[0]
+        except (AttributeError, ValueError):  # never called, or called apart
+            continue
+        if reads_input and kernel.shape[-2] == used.size:
+            _, inputs_off = kernel_groups_off(np.asarray(kernel.numpy()))
+            used |= ~inputs_off
+    return used

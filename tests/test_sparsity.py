@@ -87,3 +87,18 @@ def test_proximal_l1_gives_exact_zeros_where_plain_adam_gives_none():
     proximal = train(Proximal(keras.optimizers.Adam(0.05)))
     assert plain.zeros == 0
     assert proximal.zeros >= 20  # of the 25 uninformative weights
+
+
+def test_used_inputs_are_the_rows_of_the_layers_on_the_input():
+    from kreg.sparsity import used_inputs
+
+    model = kreg.tuning.tabular_model("l1", n_features=4, units=3, task="binary")
+    linear, hidden = model.get_layer("linear"), model.get_layer("hidden")
+    linear.kernel.assign(np.array([[1.0], [0.0], [0.0], [0.0]]))
+    hidden_kernel = np.zeros((4, 3))
+    hidden_kernel[2, 1] = -0.5
+    hidden.kernel.assign(hidden_kernel)
+    # The head reads the hidden units, not the inputs: its rows do not count.
+    assert used_inputs(model).tolist() == [True, False, True, False]
+    with pytest.raises(kreg.InvalidArgumentError, match="`model` of used_inputs"):
+        used_inputs(keras.layers.Dense(2))

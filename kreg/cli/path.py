@@ -17,7 +17,6 @@ models.
 import math
 
 import numpy as np
-from sklearn.model_selection import KFold, PredefinedSplit, StratifiedKFold
 
 from kreg import tuning
 from kreg.cli import store, trials
@@ -27,6 +26,7 @@ from kreg.cli.run import Run, result_entry
 from kreg.cli.search import PATIENCE, write_trials
 from kreg.cli.sparsity import layer_sparsity, selected_inputs
 from kreg.data import output_names
+from kreg.tuning import cross_validation
 from kreg.tuning.tabular_path import label
 
 #: Where the finished strengths of every path are kept.
@@ -38,15 +38,15 @@ def run_path(run: Run) -> None:
     and a summary of the families in ``run``."""
     settings, table, train = run.settings, run.table, run.train
     prepared = run.prepared()
-    # The folds are fixed here, stratified on the class labels.
-    splitter = (
-        StratifiedKFold(settings.cv, shuffle=True, random_state=settings.seed)
-        if table.task == "classification"
-        else KFold(settings.cv, shuffle=True, random_state=settings.seed)
+    # The folds are drawn on the class labels (the network's 0/1 target is
+    # floats): stratified, as a search's.
+    folds = cross_validation.fixed_splits(
+        table.y[train],
+        settings.cv,
+        stratify=table.task == "classification",
+        seed=settings.seed,
+        owner="kreg tune",
     )
-    fold_of = np.empty(len(train), dtype=int)
-    for fold, (_, rows) in enumerate(splitter.split(prepared.x, table.y[train])):
-        fold_of[rows] = fold
     candidates = tuning.default_candidates()
     progress = run.progress = PathProgress(
         [label(c) for c in candidates],
@@ -65,7 +65,7 @@ def run_path(run: Run) -> None:
         prepared.y,
         **run.hypermodel.shape,
         candidates=candidates,
-        cv=PredefinedSplit(fold_of),
+        cv=folds,
         n_strengths=settings.trials,
         epochs=settings.epochs,
         patience=PATIENCE,

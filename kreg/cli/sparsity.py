@@ -1,10 +1,14 @@
-"""How sparse each layer of a fitted network is."""
+"""How sparse each layer of a fitted network is, for ``final.json``.
+
+The counts are :func:`kreg.sparsity`'s; the fractions here are of the
+kernel alone (no bias), with near zeros beside exact ones.
+"""
 
 import keras
 import numpy as np
 
 from kreg import _compat
-from kreg.sparsity import kernel_groups_off
+from kreg.sparsity import sparsity, used_inputs
 
 #: Weights at most this large in absolute value count as near zero.
 NEAR_ZERO = 1e-3
@@ -17,39 +21,29 @@ def layer_sparsity(model: keras.Model) -> list[dict]:
     (what group lasso over inputs with proximal training gives); a unit is
     off when its whole column is.
     """
+    report = sparsity(model).layers
     rows = []
     for layer in _compat.flatten_layers(model, include_self=False):
         if not isinstance(layer, keras.layers.Dense):
             continue
         kernel = keras.ops.convert_to_numpy(layer.kernel)
-        units_off, inputs_off = kernel_groups_off(kernel)
+        counts = report[layer.name]
         rows.append(
             {
                 "layer": layer.name,
                 "weights": int(kernel.size),
                 "zero_fraction": float(np.mean(kernel == 0)),
                 "near_zero_fraction": float(np.mean(np.abs(kernel) <= NEAR_ZERO)),
-                "inputs_off": int(inputs_off.sum()),
-                "inputs": int(kernel.shape[0]),
-                "units_off": int(units_off.sum()),
-                "units": int(kernel.shape[1]),
+                "inputs_off": counts.inputs_off,
+                "inputs": counts.inputs,
+                "units_off": counts.units_off,
+                "units": counts.units,
             }
         )
     return rows
 
 
-#: Layers of ``kreg.tuning.tabular_model`` that read the inputs.
-INPUT_LAYERS = ("linear", "hidden", "inputs")
-
-
 def selected_inputs(model: keras.Model, names: list[str]) -> list[str]:
-    """The input features a tabular model uses: those with a non-zero weight
-    in a layer that reads the inputs (the linear part or the first hidden
-    layer)."""
-    used = np.zeros(len(names), dtype=bool)
-    for layer in _compat.flatten_layers(model, include_self=False):
-        if isinstance(layer, keras.layers.Dense) and layer.name in INPUT_LAYERS:
-            kernel = keras.ops.convert_to_numpy(layer.kernel)
-            if kernel.shape[0] == len(names):
-                used |= np.any(kernel != 0, axis=1)
-    return [name for name, on in zip(names, used) if on]
+    """The input features a tabular model uses (see
+    :func:`kreg.sparsity.used_inputs`), by name."""
+    return [name for name, on in zip(names, used_inputs(model), strict=True) if on]

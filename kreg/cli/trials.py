@@ -11,6 +11,8 @@ import math
 
 import pandas as pd
 
+from kreg import tuning
+
 BASE_COLUMNS = [
     "trial_id",
     "regularizer",
@@ -100,17 +102,21 @@ def read_trials(path: str) -> list[dict]:
 
 
 def choose(records: list[dict]) -> dict:
-    """The ``min`` and ``1se`` records among finished trials."""
-    finite = [r for r in records if math.isfinite(r["score"])]
+    """The ``min`` and ``1se`` records among finished trials, by
+    :func:`kreg.tuning.select` (ties go to the smaller trial id; a trial
+    with no level counts as level 0)."""
+    finite = sorted(
+        (r for r in records if math.isfinite(r["score"])), key=lambda r: r["trial_id"]
+    )
     if not finite:
         return {}
-    best = min(finite, key=lambda r: (r["score"], r["trial_id"]))
-    threshold = best["score"] + (
-        best["score_se"] if math.isfinite(best["score_se"]) else 0
-    )
-    within = [r for r in finite if r["score"] <= threshold]
-    one_se = max(within, key=lambda r: (_level(r), -r["score"]))
-    return {"min": best, "1se": one_se}
+    scores = [r["score"] for r in finite]
+    errors = [r["score_se"] for r in finite]
+    levels = [_level(r) for r in finite]
+    return {
+        rule: finite[tuning.select(scores, errors, levels, rule=rule)]
+        for rule in ("min", "1se")
+    }
 
 
 def _level(record: dict) -> float:

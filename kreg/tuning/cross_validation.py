@@ -162,3 +162,26 @@ def make_splits(
         return list(splitter.split(np.zeros((n, 1)), labels))
     splitter = model_selection.KFold(cv, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros((n, 1))))
+
+
+def fixed_splits(
+    y, cv: int, *, stratify: bool, seed: int = 0, owner: str = "fixed_splits"
+) -> model_selection.PredefinedSplit:
+    """The folds of :func:`make_splits`, fixed as a scikit-learn splitter.
+
+    The folds are drawn once on ``y`` (class labels when ``stratify``), so a
+    model fitted on another encoding of the same target (0/1 floats in one
+    column, say, which are not class labels) still gets stratified folds.
+
+    Example:
+
+    >>> from kreg.tuning.cross_validation import fixed_splits
+    >>> splitter = fixed_splits(np.array([0, 1] * 3), 3, stratify=True)
+    >>> splitter.test_fold.tolist()
+    [2, 2, 1, 0, 0, 1]
+    """
+    splits = make_splits(y, cv, stratify=stratify, seed=seed, owner=owner)
+    fold_of = np.empty(len(y), dtype=int)
+    for fold, (_, rows) in enumerate(splits):
+        fold_of[rows] = fold
+    return model_selection.PredefinedSplit(fold_of)

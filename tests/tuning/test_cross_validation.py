@@ -5,7 +5,12 @@ import pytest
 import tensorflow as tf
 from sklearn.model_selection import PredefinedSplit
 
-from kreg.tuning.cross_validation import check_data, class_labels, make_splits
+from kreg.tuning.cross_validation import (
+    check_data,
+    class_labels,
+    fixed_splits,
+    make_splits,
+)
 from tests.helpers import assert_invalid
 
 
@@ -61,3 +66,18 @@ def test_errors():
         check_data(tf.data.Dataset.from_tensor_slices(x), np.ones(4), "f")
     with pytest.raises(ValueError, match=r"as many rows as x \(\[3, 4\]\)"):
         check_data({"a": x, "b": np.ones((3, 1))}, np.ones(4), "f")
+
+
+def test_fixed_splits_keep_make_splits_folds_for_another_encoding():
+    labels = np.array([0] * 12 + [1] * 6)
+    splitter = fixed_splits(labels, 3, stratify=True, seed=2)
+    expected = make_splits(labels, 3, seed=2)
+    floats = labels.astype("float32").reshape(-1, 1)  # not class labels
+    for (_, want), (_, got) in zip(expected, make_splits(floats, splitter)):
+        np.testing.assert_array_equal(got, want)
+    unstratified = fixed_splits(labels, 3, stratify=False, seed=2)
+    for (_, want), (_, got) in zip(
+        make_splits(labels, 3, stratify=False, seed=2),
+        make_splits(floats, unstratified),
+    ):
+        np.testing.assert_array_equal(got, want)
