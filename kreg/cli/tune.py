@@ -68,12 +68,9 @@ def _checked(run: Run, given: set[str], before: Run | None = None) -> Run:
     try:
         run.settings, run.resumed, run.finished = open_run(run.out, run.settings, given)
         if run.finished:
-            pass
-        elif (
-            before is not None
-            and not before.finished
-            and (run.settings == before.settings)
-        ):
+            return run  # its report is only rebuilt: no data needed
+        same = before is not None and before.settings == run.settings
+        if same and not before.finished:
             run.table, run.train, run.test = before.table, before.train, before.test
         else:
             run.table, run.train, run.test = load_data(run.settings)
@@ -132,11 +129,12 @@ def _run(run: Run) -> str:
 def _refresh_trials(run: Run) -> None:
     """Rewrites trials.csv from the search's own trials, for the report.
 
-    Without the data (moved since the run finished) trials.csv is kept.
+    Without the data (moved or changed since the run finished: bad input)
+    trials.csv is kept.
     """
     try:
         run.table, run.train, _ = load_data(run.settings)
-    except ValueError:
+    except InvalidArgumentError:
         return
     run.hypermodel = hypermodel(run.table, run.train)
     refresh_trials(run)
