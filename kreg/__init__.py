@@ -1,5 +1,6 @@
 """kreg: regularization for Keras 3, with cross-validated tuning of its strength."""
 
+import importlib
 import os
 import sys
 
@@ -44,8 +45,8 @@ _SUBPACKAGES = (
 
 def _load_api() -> None:
     """Imports the public API, which registers every class with Keras."""
-    import importlib
-
+    # Imported here, not above: the kreg command loads them (TensorFlow,
+    # seconds) only once a command runs (see _starting_command).
     # import_module, not ``from kreg import``: that would call __getattr__.
     for name in _SUBPACKAGES:
         importlib.import_module(f"kreg.{name}")  # binds kreg.<name>

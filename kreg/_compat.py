@@ -10,6 +10,7 @@ Keras objects load without it.
 """
 
 import keras
+import numpy as np
 
 # Keras
 
@@ -91,7 +92,8 @@ def optimizer_slot(optimizer, slot: str, variable):
     return optimizer_slots(optimizer, slot)[optimizer._get_variable_index(variable)]
 
 
-# KerasTuner
+# KerasTuner, imported inside each function: kreg.ops and the Keras objects
+# load without it.
 
 
 def is_default_objective(objective) -> bool:
@@ -125,8 +127,6 @@ def is_chief_oracle() -> bool:
 def seed_oracle(oracle, seed: int) -> None:
     """Seeds ``oracle`` after construction: its public seed, the counter its
     trials' seeds are drawn from, and Bayesian optimization's random state."""
-    import numpy as np
-
     oracle.seed = seed
     oracle._seed_state = seed
     if hasattr(oracle, "_random_state"):  # Bayesian optimization

@@ -21,6 +21,9 @@ import traceback
 
 from kreg.cli.settings import RULES, SEARCHES, TUNERS, Settings
 
+# kreg and each command's modules are imported inside the commands' functions,
+# so that `kreg --help` and bad flags answer before TensorFlow loads (seconds).
+
 _DESCRIPTION = """\
 Tune the regularization of a Keras network on a CSV table, with k-fold
 cross-validation, and write a report that shows why the winner was chosen.

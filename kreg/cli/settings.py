@@ -43,6 +43,7 @@ class Settings:
     @property
     def data_name(self) -> str:
         if self.data is None:
+            # Here, not above: kreg.cli.main imports this module at start.
             from kreg.data import EXAMPLE_NAME
 
             return EXAMPLE_NAME

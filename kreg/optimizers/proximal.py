@@ -473,6 +473,7 @@ def _replicas_summing_gradients() -> int:
     """
     if keras.backend.backend() != "tensorflow":
         return 1
+    # Imported here: on the other backends kreg loads without TensorFlow.
     import tensorflow as tf
 
     if tf.distribute.get_replica_context() is None:

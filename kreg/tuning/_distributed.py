@@ -15,7 +15,9 @@ as soon as no worker and no trial remain.
 import os
 import threading
 import time
+from concurrent import futures
 
+import grpc
 from keras_tuner.engine.trial import Trial, TrialStatus
 
 from kreg import _compat
@@ -35,10 +37,6 @@ def serve(oracle, worker_timeout: float) -> None:
     KerasTuner's own loop polls every 20 s; this one every 0.2 s, and it
     drops workers silent for ``worker_timeout`` seconds.
     """
-    from concurrent import futures
-
-    import grpc
-
     address = (
         f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
     )

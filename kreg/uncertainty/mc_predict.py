@@ -9,6 +9,7 @@ import numpy as np
 from kreg import _compat
 from kreg._validation import check_choice, check_int, invalid_argument
 from kreg._vocabulary import MODEL_TASKS
+from kreg.layers import ConcreteDropout, DropConnectDense, MCDropout, VariableRate
 
 #: Keras' stochastic regularization layers that mc_predict switches on. They
 #: cover SpatialDropout1D/2D/3D, which subclass Dropout.
@@ -146,8 +147,6 @@ def mc_predict(
 
 
 def _stochastic_layers(model):
-    from kreg.layers import ConcreteDropout, MCDropout, VariableRate
-
     found = []
     for layer in _compat.flatten_layers(model, include_self=False, recursive=True):
         if isinstance(layer, (MCDropout, ConcreteDropout)):
@@ -160,8 +159,6 @@ def _stochastic_layers(model):
 @contextlib.contextmanager
 def _dropout_on(layers):
     """Makes each layer's ``call`` run with ``training=True``, then restores it."""
-    from kreg.layers import DropConnectDense
-
     patched = []
     try:
         for layer in layers:
@@ -189,8 +186,6 @@ def _dropout_on(layers):
 
 
 def _forward(model, x, part, copies, stochastic):
-    from kreg.layers import DropConnectDense
-
     for layer in stochastic:
         if isinstance(layer, DropConnectDense):
             object.__setattr__(layer, "_mc_groups", copies)

@@ -176,6 +176,7 @@ class RegularizationPath:
 
         Needs matplotlib (``pip install kreg[plots]``). Returns ``path``.
         """
+        # matplotlib is optional (kreg[plots]): loaded only to plot.
         import matplotlib
 
         matplotlib.use("Agg")
