@@ -192,6 +192,15 @@ SCHEDULE_CHECKS = {
 REGISTRY = {
     # regularizers
     "regularizers.L1": Entry(kreg.regularizers.L1, {}, {"strength": STRENGTH}),
+    "regularizers.AdaptiveLasso": Entry(
+        kreg.regularizers.AdaptiveLasso,
+        {"estimate": W},
+        {
+            "strength": STRENGTH,
+            "gamma": Real(0.0, low_open=True),
+            "groups": Opt(Choice(("units", "inputs"))),
+        },
+    ),
     "regularizers.L2": Entry(kreg.regularizers.L2, {}, {"strength": STRENGTH}),
     "regularizers.ElasticNet": Entry(
         kreg.regularizers.ElasticNet, {}, {"strength": STRENGTH, "l1_ratio": UNIT}

@@ -1,5 +1,6 @@
 """Penalties for ``kernel_regularizer=`` and friends, with strengths in variables."""
 
+from kreg.regularizers.adaptive_lasso import AdaptiveLasso
 from kreg.regularizers.base import Regularizer
 from kreg.regularizers.elastic_net import ElasticNet
 from kreg.regularizers.group_lasso import GroupLasso, SparseGroupLasso
@@ -8,6 +9,7 @@ from kreg.regularizers.l2 import L2
 from kreg.regularizers.sum import Sum
 
 __all__ = [
+    "AdaptiveLasso",
     "ElasticNet",
     "GroupLasso",
     "L1",

@@ -18,7 +18,17 @@ def _np_group(w, axis, factor=1.0):
     return np.sqrt(w.shape[axis]) * np.sum(factor * np.linalg.norm(w, axis=axis))
 
 
+ESTIMATE = RNG.normal(size=(4, 2)).astype("float32")  # a first fit's 4 x 2 kernel
+
 CLOSED_FORMS = {
+    "AdaptiveLasso": (
+        lambda s: regularizers.AdaptiveLasso(s, estimate=ESTIMATE),
+        lambda w: np.sum(np.abs(w) / np.abs(ESTIMATE)),
+    ),
+    "AdaptiveLasso-units": (
+        lambda s: regularizers.AdaptiveLasso(s, estimate=ESTIMATE, groups="units"),
+        lambda w: _np_group(w, 0, 1.0 / np.linalg.norm(ESTIMATE, axis=0)),
+    ),
     "L1": (regularizers.L1, lambda w: np.abs(w).sum()),
     "L2": (regularizers.L2, lambda w: np.square(w).sum()),
     "ElasticNet": (

@@ -12,6 +12,9 @@ from tests.helpers import (
 )
 
 CASES = {
+    "AdaptiveLasso": lambda: regularizers.AdaptiveLasso(
+        0.02, estimate=[[1.0, -0.5], [0.0, 2.0], [0.3, 0.1]], gamma=2.0
+    ),
     "L1": lambda: regularizers.L1(0.02),
     "L2": lambda: regularizers.L2(0.02, penalty_factor=[[0.0], [1.0], [2.0]]),
     "ElasticNet": lambda: regularizers.ElasticNet(0.02, l1_ratio=0.7),
@@ -50,6 +53,18 @@ BAD_ARGUMENTS = [
         "penalty_factor",
         [-1.0],
         "L1",
+    ),
+    (
+        lambda: regularizers.AdaptiveLasso(0.1, estimate=[0.0]),
+        "estimate",
+        [0.0],
+        "AdaptiveLasso",
+    ),
+    (
+        lambda: regularizers.AdaptiveLasso(0.1, estimate=[1.0], gamma=-1),
+        "gamma",
+        -1,
+        "AdaptiveLasso",
     ),
     (lambda: regularizers.Sum([]), "terms", [], "Sum"),
     (lambda: regularizers.Sum(["l2"]), "terms", ["l2"], "Sum"),
