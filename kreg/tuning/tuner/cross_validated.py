@@ -18,10 +18,9 @@ from kreg._validation import (
     invalid_argument,
 )
 from kreg.tuning import _distributed, _progress, cross_validation, selection
-from kreg.tuning._session import fresh_session
 from kreg.tuning.search_space import regularization_level
 from kreg.tuning.tuner.fold_checkpoint import _FoldCheckpoint
-from kreg.tuning.tuner.model import _as_hypermodel, _compile
+from kreg.tuning.tuner.model import _as_hypermodel, _build
 from kreg.tuning.tuner.objective import _make_oracle, early_stopping
 from kreg.tuning.tuner.store import (
     _data_key,
@@ -31,7 +30,12 @@ from kreg.tuning.tuner.store import (
     _write_json,
     check_project,
 )
-from kreg.tuning.tuner.trials import _cv_row, _fold_result, _trial_summary
+from kreg.tuning.tuner.trials import (
+    _cv_row,
+    _fold_result,
+    _refit_epochs,
+    _trial_summary,
+)
 
 
 class Tuner(keras_tuner.Tuner):
@@ -403,27 +407,15 @@ class Tuner(keras_tuner.Tuner):
 
     # ----------------------------------------------------------------- models
     def _build_model(self, hp, seed: int) -> keras.Model:
-        fresh_session()
-        keras.utils.set_random_seed(seed)
-        model = self.hypermodel.build(hp)
-        if not isinstance(model, keras.Model):
-            raise keras_tuner.errors.FatalTypeError(
-                "The build function must return a keras.Model. "
-                f"Received: {model!r} of type {type(model).__name__}"
-            )
-        _compile(
-            model,
+        return _build(
+            self.hypermodel,
+            hp,
+            seed,
             self.objective.name,
             loss=self._loss,
             optimizer=self._optimizer,
             metrics=self._metrics,
         )
-        if not model.built:
-            raise keras_tuner.errors.FatalValueError(
-                "The model returned by build is not built: give it a "
-                "keras.Input so that fold checkpoints can be saved."
-            )
-        return model
 
     def _try_build(self, hp):
         return self._build_model(hp, self.seed)
@@ -464,13 +456,7 @@ class Tuner(keras_tuner.Tuner):
         x, y, _ = cross_validation.check_data(x, y, owner)
         trial = self.best_trial(rule)
         if epochs is None:
-            summary = _read_json(
-                os.path.join(self.get_trial_dir(trial.trial_id), "cv.json")
-            )
-            if summary is not None:
-                epochs = int(round(float(np.median(summary["epochs"]))))
-            else:
-                epochs = int(round(trial.metrics.get_last_value("epochs")))
+            epochs = _refit_epochs(trial, self.get_trial_dir(trial.trial_id))
         epochs = check_int(epochs, "epochs", owner, low=1)
         model = self._build_model(
             trial.hyperparameters, _derive_seed(self.seed, "refit", 0)

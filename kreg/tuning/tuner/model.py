@@ -1,5 +1,6 @@
-"""A trial's model: the hypermodel a build function becomes, and the
-compilation that gives it kreg's unpenalized ``data_loss``."""
+"""A trial's model: the hypermodel a build function becomes, its build
+from a seed, and the compilation that gives it kreg's unpenalized
+``data_loss``."""
 
 import copy
 import inspect
@@ -10,6 +11,7 @@ import keras_tuner
 from kreg import _compat
 from kreg._validation import invalid_argument
 from kreg.metrics import DataLoss
+from kreg.tuning._session import fresh_session
 from kreg.tuning.hypermodel import HyperModel
 
 
@@ -27,6 +29,26 @@ def _as_hypermodel(hypermodel):
     if names == ["hp"]:
         return hypermodel  # KerasTuner's own convention: build(hp)
     return HyperModel(hypermodel)
+
+
+def _build(hypermodel, hp, seed: int, objective: str, **compile_args) -> keras.Model:
+    """The model of ``hp``, built in a fresh session from ``seed`` and compiled
+    (see :func:`_compile`)."""
+    fresh_session()
+    keras.utils.set_random_seed(seed)
+    model = hypermodel.build(hp)
+    if not isinstance(model, keras.Model):
+        raise keras_tuner.errors.FatalTypeError(
+            "The build function must return a keras.Model. "
+            f"Received: {model!r} of type {type(model).__name__}"
+        )
+    _compile(model, objective, **compile_args)
+    if not model.built:
+        raise keras_tuner.errors.FatalValueError(
+            "The model returned by build is not built: give it a "
+            "keras.Input so that fold checkpoints can be saved."
+        )
+    return model
 
 
 def _compile(model: keras.Model, objective: str, *, loss, optimizer, metrics) -> None:

@@ -1,12 +1,15 @@
 """What a trial records: each fold's score from its logs, the trial's summary
-over the folds (``cv.json`` and the oracle's metrics), and its row of
-:meth:`Tuner.cv_results` read back from the oracle."""
+over the folds (``cv.json`` and the oracle's metrics), and what is read back
+from them: its row of :meth:`Tuner.cv_results`, the epochs of its refit."""
+
+import os
 
 import keras_tuner
 import numpy as np
 from keras_tuner.engine.trial import TrialStatus
 
 from kreg.tuning import selection
+from kreg.tuning.tuner.store import _read_json
 
 
 def _best_epoch(values, direction: str) -> tuple[int, float]:
@@ -100,3 +103,12 @@ def _cv_row(trial, name: str, k: int | None, level) -> dict:
         "epochs": float(metrics.get_last_value("epochs")) if done else None,
         "level": float(level(trial.hyperparameters)),
     }
+
+
+def _refit_epochs(trial, trial_dir: str) -> int:
+    """The median over the folds of their best epochs (from ``cv.json``, else
+    the mean the oracle holds)."""
+    summary = _read_json(os.path.join(trial_dir, "cv.json"))
+    if summary is not None:
+        return int(round(float(np.median(summary["epochs"]))))
+    return int(round(trial.metrics.get_last_value("epochs")))
