@@ -103,6 +103,9 @@ class MemberModel(keras.Model):
         self._active = keras.Variable(
             np.ones(self.members, "float32"), trainable=False, name="active"
         )
+        self._scale = keras.Variable(
+            np.ones(self.members, "float32"), trainable=False, name="scale"
+        )
         self._score_function = None
         self._objective = keras.metrics.Mean(name="loss")
         self._data_loss = _MemberMean(self.members, "member_data_loss")
@@ -112,6 +115,19 @@ class MemberModel(keras.Model):
     def active(self) -> keras.Variable:
         """1 for a member that trains, 0 for one that is frozen."""
         return self._active
+
+    @property
+    def scale(self) -> keras.Variable:
+        """Each member's factor on its data loss in the training objective (1).
+
+        A per-member learning rate for SGD: SGD at rate 1 on ``scale[m]`` times
+        member ``m``'s objective is SGD at rate ``scale[m]`` on the objective,
+        when the member's penalty strength is scaled by ``scale[m]`` as well
+        (``kreg.optimizers.Proximal`` then thresholds by the scaled strength,
+        the threshold of the rate ``scale[m]``). The logged data losses are
+        not scaled.
+        """
+        return self._scale
 
     def score(self, x, y, roles) -> tuple:
         """Each member's data loss on its training and its validation rows.
@@ -185,7 +201,7 @@ class MemberModel(keras.Model):
         with tf.GradientTape() as tape:
             predictions = self(x, training=True)
             member_loss = self._scores(y, predictions, roles)
-            loss = ops.sum(member_loss)
+            loss = ops.sum(member_loss * ops.cast(self._scale, member_loss.dtype))
             if self.losses:
                 loss = loss + ops.sum(ops.stack(self.losses))
         grads = tape.gradient(loss, variables)

@@ -22,6 +22,8 @@ def stacked_tabular_model(
     n_outputs: int = 1,
     task: str = "regression",
     units: int = 32,
+    depth: int = 1,
+    select_inputs: bool = False,
     learning_rate: float = 1e-2,
 ) -> MemberModel:
     """``members`` copies of ``kreg.tuning.tabular_model``, trained side by side.
@@ -46,6 +48,10 @@ def stacked_tabular_model(
         task: `"regression"`, `"binary"` or `"multiclass"`. Defaults to
             `"regression"`.
         units: hidden units; `0` for the GLM. Defaults to `32`.
+        depth: hidden layers (the later ones unpenalized). Defaults to `1`.
+        select_inputs: one input kernel ``(n_features, n_outputs + units)``
+            shared by the linear skip and the first hidden layer, as
+            ``tabular_model``'s. Defaults to `False`.
         learning_rate: Adam's learning rate inside ``Proximal``. Defaults to
             `1e-2`.
 
@@ -61,6 +67,9 @@ def stacked_tabular_model(
     n_features = check_int(n_features, "n_features", owner, low=1)
     n_outputs = check_int(n_outputs, "n_outputs", owner, low=1)
     units = check_int(units, "units", owner, low=0)
+    depth = check_int(depth, "depth", owner, low=1)
+    if not isinstance(select_inputs, bool):
+        raise invalid_argument(owner, "select_inputs", "a bool", select_inputs)
     task = check_choice(task, "task", owner, TASKS)
     if task == "binary" and n_outputs != 1:
         raise invalid_argument(owner, "n_outputs", "1 for task='binary'", n_outputs)
@@ -72,17 +81,38 @@ def stacked_tabular_model(
     # A copy with per-member strengths, so group penalties group per member.
     regularizer = stack_regularizer(regularizer, members)
     inputs = keras.Input((n_features,))
-    logits = StackedDense(
-        n_outputs, members, kernel_regularizer=regularizer, name="linear"
-    )(inputs)
-    if units:
+    if units and select_inputs:
+        z = StackedDense(
+            n_outputs + units, members, kernel_regularizer=regularizer, name="inputs"
+        )(inputs)
+        hidden = _deeper(
+            keras.layers.Activation("relu")(z), units, members, depth, dropout_rate
+        )
+        logits = StackedDense(n_outputs, members, name="head")(
+            keras.layers.Concatenate()([z, hidden])
+        )
+    else:
+        logits = StackedDense(
+            n_outputs, members, kernel_regularizer=regularizer, name="linear"
+        )(inputs)
+    if units and not select_inputs:
         hidden = StackedDense(
             units, members, "relu", kernel_regularizer=regularizer, name="hidden"
         )(inputs)
-        hidden = StackedDropout(dropout_rate, members, name="dropout")(hidden)
+        hidden = _deeper(hidden, units, members, depth, dropout_rate)
         head = StackedDense(n_outputs, members, name="head")(hidden)
         logits = keras.layers.Add()([logits, head])
     outputs = keras.layers.Activation(_ACTIVATIONS[task])(logits)
     model = MemberModel(inputs, outputs, task=task)
     model.compile(optimizer=Proximal(keras.optimizers.Adam(learning_rate)))
     return model
+
+
+def _deeper(hidden, units, members, depth, dropout_rate):
+    """Dropout, then ``depth - 1`` more hidden layers, each with its dropout
+    (as ``tabular_model``)."""
+    hidden = StackedDropout(dropout_rate, members, name="dropout")(hidden)
+    for layer in range(2, depth + 1):
+        hidden = StackedDense(units, members, "relu", name=f"hidden_{layer}")(hidden)
+        hidden = StackedDropout(dropout_rate, members, name=f"dropout_{layer}")(hidden)
+    return hidden

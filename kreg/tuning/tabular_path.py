@@ -1,6 +1,7 @@
 """kreg's default for tables: cross-validated λ paths of GLMs and of a net."""
 
 import dataclasses
+import functools
 import numbers
 import os
 
@@ -8,8 +9,8 @@ import keras
 import numpy as np
 
 from kreg import regularizers
-from kreg._validation import invalid_argument
-from kreg.tuning import cross_validation, selection
+from kreg._validation import check_choice, invalid_argument
+from kreg.tuning import cross_validation, selection, stacked_path
 from kreg.tuning.checkpoint import PathCheckpoint
 from kreg.tuning.models import tabular_model
 from kreg.tuning.path import RegularizationPath, regularization_path
@@ -145,6 +146,7 @@ def tabular_path(
     checkpoint=None,
     on_strength=None,
     on_path=None,
+    engine: str = "members",
     **path_arguments,
 ) -> TabularPath:
     """kreg's default choice of regularization for tabular data.
@@ -198,6 +200,12 @@ def tabular_path(
             ``"fold_<k>"`` or ``"final"``), for progress. Defaults to `None`.
         on_path: called as ``on_path(candidate, path)`` after each
             candidate's path, for progress. Defaults to `None`.
+        engine: `"members"`: at each strength, the k fold fits and the
+            all-rows fit are trained as k + 1 members of one stacked model
+            (``kreg.tuning.stacked_path``), for the GLMs and the nets fitted
+            with their default optimizers and stopping rules; `"sequential"`:
+            one warm path after another (:func:`regularization_path`).
+            Defaults to `"members"`.
         **path_arguments: more arguments of :func:`regularization_path`
             (``n_strengths``, ``epochs``, ``patience``, ...).
 
@@ -246,6 +254,7 @@ def tabular_path(
                 "not given (tabular_path sets it)",
                 path_arguments[name],
             )
+    engine = check_choice(engine, "engine", owner, ENGINES)
     cv = cross_validation.check_cv(cv, owner)
     x, y, _ = cross_validation.check_data(x, y, owner)
     # Before any training: class labels 0..9 for one output would otherwise
@@ -288,8 +297,19 @@ def tabular_path(
                 select_inputs=options["select_inputs"],
             )
 
+        fit = regularization_path
+        spec = stacked_path.Spec(
+            task,
+            n_outputs,
+            units,
+            options["depth"],
+            options["dropout"],
+            options["select_inputs"],
+        )
+        if engine == "members" and stacked_path.supported(spec, len(y), path_arguments):
+            fit = functools.partial(stacked_path.stacked_path, spec=spec)
         paths.append(
-            regularization_path(
+            fit(
                 build,
                 x,
                 y,
@@ -313,6 +333,9 @@ def tabular_path(
         candidates=candidates, paths=paths, chosen=chosen, checkpoint=checkpoint
     )
 
+
+#: How the folds of a path are trained (see :func:`tabular_path`).
+ENGINES = ("members", "sequential")
 
 #: Options of a candidate, with their defaults.
 OPTIONS = {"depth": 1, "dropout": 0.0, "select_inputs": False}
