@@ -10,11 +10,12 @@ import numpy as np
 
 from kreg import regularizers
 from kreg._validation import check_choice, invalid_argument
-from kreg.tuning import cross_validation, selection, stacked_path
+from kreg.tuning import cross_validation, selection
 from kreg.tuning.checkpoint import PathCheckpoint
 from kreg.tuning.models import tabular_model
 from kreg.tuning.path import RegularizationPath, regularization_path
 from kreg.tuning.path.grid import _check_regularizer
+from kreg.tuning.path.stacked import Spec, stacked_path, supported
 from kreg.tuning.tasks import resolve_task
 
 # Arguments tabular_path sets itself.
@@ -202,7 +203,7 @@ def tabular_path(
             candidate's path, for progress. Defaults to `None`.
         engine: `"members"`: at each strength, the k fold fits and the
             all-rows fit are trained as k + 1 members of one stacked model
-            (``kreg.tuning.stacked_path``), for the GLMs and the nets fitted
+            (``kreg.tuning.path.stacked``), for the GLMs and the nets fitted
             with their default optimizers and stopping rules; `"sequential"`:
             one warm path after another (:func:`regularization_path`).
             Defaults to `"members"`.
@@ -298,7 +299,7 @@ def tabular_path(
             )
 
         fit = regularization_path
-        spec = stacked_path.Spec(
+        spec = Spec(
             task,
             n_outputs,
             units,
@@ -306,8 +307,8 @@ def tabular_path(
             options["dropout"],
             options["select_inputs"],
         )
-        if engine == "members" and stacked_path.supported(spec, len(y), path_arguments):
-            fit = functools.partial(stacked_path.stacked_path, spec=spec)
+        if engine == "members" and supported(spec, len(y), path_arguments):
+            fit = functools.partial(stacked_path, spec=spec)
         paths.append(
             fit(
                 build,

@@ -31,6 +31,7 @@ def _path(folder=None):
         n_strengths=3,
         epochs=5,
         checkpoint=folder,
+        engine="sequential",  # one file per fold and strength (stacked: per strength)
     )
 
 

@@ -28,22 +28,23 @@ from kreg.penalty import penalty
 from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
-from kreg.tuning.path import (
+from kreg.tuning.path.grid import _check_regularizer, _null_lambda_max
+from kreg.tuning.path.model import (
+    _active_inputs,
+    _compile,
+    _feeds_weights,
+    _n_inputs,
+    _per_sample_loss,
+)
+from kreg.tuning.path.result import RegularizationPath
+from kreg.tuning.path.solver import (
     CONVERGENCE_TOL,
     FULL_BATCH_ROWS,
     FULL_BATCH_STEPS,
     GLM_MOMENTUM,
     LOCAL_MARGIN,
-    RegularizationPath,
-    _active_inputs,
-    _check_regularizer,
-    _compile,
-    _feeds_weights,
     _glm_rate,
     _median_phases,
-    _n_inputs,
-    _null_lambda_max,
-    _per_sample_loss,
 )
 
 #: The fit key of a stacked path's saved strengths (all members in one file).
@@ -165,6 +166,7 @@ def stacked_path(
     converge = not feeds
     if batch_size is None:
         batch_size = min(n, FULL_BATCH_ROWS) if converge else 32
+    stack_batch = batch_size
     glm_rate = None
     if converge:
         glm_rate = _glm_rate(model, x, y)
@@ -181,13 +183,11 @@ def stacked_path(
             ),
         )
     initial_weights = model.get_weights()
-    null_strength = _null_lambda_max(model, reg, penalized, x, y, batch_size)
-    null_loss = float(np.mean(_per_sample_loss(model, x, y)))
     if strengths is not None:
         grid = np.asarray(strengths, dtype="float64")
     else:
         if max_strength is None:
-            max_strength = null_strength
+            max_strength = _null_lambda_max(model, reg, penalized, x, y, batch_size)
         if max_strength is None:
             raise ValueError(
                 "The stacked path cannot compute λ_max: the data-loss gradient "
@@ -201,6 +201,11 @@ def stacked_path(
     order = grid if converge else grid[::-1]
     splits = cross_validation.make_splits(y, cv, seed=seed, owner="tabular_path")
     k = len(splits)
+    if not converge:
+        # A fold member's rows are about (k-1)/k of each batch: batches of
+        # batch_size k/(k-1) give it the batches (and the steps per epoch)
+        # of its own fit.
+        stack_batch = int(round(batch_size * k / (k - 1)))
     roles = np.concatenate(
         [mem.split_roles(splits, n), np.full((n, 1), mem.TRAIN, "int8")], axis=1
     )
@@ -209,6 +214,10 @@ def stacked_path(
     if converge:
         stack.compile_sgd()
         stack.start_at_null(splits, y)
+        # Convergence in units of each member's null loss on its own rows (as
+        # each fold of cv.glmnet is a glmnet fit of its own): no member's
+        # stopping reads another's rows, its validation rows included.
+        null_loss = stack.model.score(x, y, roles)[0]
     else:
         stack.compile_like(model)
         stack.set_all(initial_weights)
@@ -248,7 +257,7 @@ def stacked_path(
     steps.resume()
     if steps.index < len(order):
         stack.model.fit(
-            **_data(x, y, roles, batch_size, seed, converge),
+            **_data(x, y, roles, stack_batch, seed, converge),
             epochs=epochs * (len(order) - steps.index),
             callbacks=[steps],
             verbose=verbose,
@@ -678,9 +687,10 @@ class _Steps(keras.callbacks.Callback):
 
 def _improves(current, best, min_delta, relative) -> np.ndarray:
     """kreg's EarlyStopping test for a minimized value, member by member."""
-    delta = min_delta * np.abs(np.where(np.isfinite(best), best, 0.0))
-    if not relative:
-        delta = np.full_like(best, min_delta)
+    if relative:
+        delta = min_delta * np.abs(np.where(np.isfinite(best), best, 0.0))
+    else:  # one tolerance, or one per member
+        delta = np.broadcast_to(np.asarray(min_delta, "float64"), best.shape)
     return np.isfinite(current) & (current < best - delta)
 
 

@@ -1,0 +1,182 @@
+"""The λ path with its folds and all-rows fit trained as members of one model."""
+
+import os
+
+import numpy as np
+import pytest
+from sklearn.model_selection import PredefinedSplit
+
+import kreg
+from kreg.tuning import checkpoint
+from kreg.tuning.path import stacked
+from kreg.tuning.path.model import _per_sample_loss
+
+FOLDS = PredefinedSplit(np.arange(40) % 2)
+
+
+def _data(n=40, task="regression"):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    y = x[:, 0] - 0.5 * x[:, 1] + 0.5 * rng.normal(size=n)
+    if task == "binary":
+        return x, (y > 0).astype("float32")
+    return x, ((y - y.mean()) / y.std()).astype("float32")
+
+
+def _glm(x, y, engine, task="regression", **kwargs):
+    return kreg.tuning.tabular_path(
+        x,
+        y,
+        task=task,
+        candidates=[(0, "l1")],
+        cv=FOLDS,
+        n_strengths=kwargs.pop("n_strengths", 2),
+        min_ratio=0.05,
+        epochs=kwargs.pop("epochs", 60),
+        engine=engine,
+        **kwargs,
+    ).path
+
+
+@pytest.fixture(scope="module")
+def glm_paths():
+    x, y = _data()
+    return x, y, _glm(x, y, "members"), _glm(x, y, "sequential")
+
+
+def test_each_glm_member_is_its_separate_fit(glm_paths):
+    """At convergence each member (every fold, the all-rows fit) has the
+    penalized objective of its separate warm path within 1e-4 of the null
+    model's loss, and its coefficients (exact zeros included)."""
+    x, y, members, separate = glm_paths
+    assert members.stopping == separate.stopping == "convergence"
+    null = float(np.mean(_per_sample_loss(separate.model, x, y)))  # λ_max: null
+    model = separate.model
+    fits = [
+        (t, a, b)
+        for t, (a, b) in enumerate(zip(members.fold_weights, separate.fold_weights))
+    ]
+    fits.append((None, members.weights, separate.weights))
+    for fold, mine, theirs in fits:
+        rows = (
+            np.arange(len(y))
+            if fold is None
+            else np.flatnonzero(FOLDS.test_fold != fold)
+        )
+        for i, strength in enumerate(members.strengths):
+            objectives = []
+            for weights in (mine[i], theirs[i]):
+                model.set_weights(weights)
+                model.get_layer("linear").kernel_regularizer.strength = float(strength)
+                data = np.mean(_per_sample_loss(model, x[rows], y[rows]))
+                objectives.append(data + float(kreg.penalty(model).total))
+            assert abs(objectives[0] - objectives[1]) <= 1e-4 * null
+            np.testing.assert_allclose(mine[i][0], theirs[i][0], rtol=0.03, atol=1e-2)
+            np.testing.assert_array_equal(mine[i][0] == 0, theirs[i][0] == 0)
+
+
+def test_the_result_reads_as_the_sequential_one(glm_paths, tmp_path):
+    x, _, members, separate = glm_paths
+    for name in ("strengths", "val_data_loss", "val_standard_error", "epochs"):
+        assert np.shape(getattr(members, name)) == np.shape(getattr(separate, name))
+    assert members.fold_val_data_loss.shape == separate.fold_val_data_loss.shape
+    assert [r.keys() for r in members.results] == [r.keys() for r in separate.results]
+    assert (members.cv, members.direction) == (separate.cv, separate.direction)
+    np.testing.assert_allclose(
+        members.val_data_loss, separate.val_data_loss, rtol=0.02, atol=1e-3
+    )
+    assert members.best("1se") == separate.best("1se")
+    assert len(members.fold_models("1se")) == 2
+    assert members.fold_ensemble().predict(x[:3], verbose=0).shape == (3, 1)
+    assert members.best_model().output_shape == separate.best_model().output_shape
+    members.plot(str(tmp_path / "p.png"))
+
+
+def test_a_member_never_learns_from_its_validation_rows(glm_paths):
+    """Fold 0's held-out targets changed: fold 0's fits do not move by a bit
+    (its gradient, step size and convergence read only its training rows),
+    while its validation loss does."""
+    x, y, before, _ = glm_paths
+    changed = y.copy()
+    changed[FOLDS.test_fold == 0] = 5.0
+    after = _glm(x, changed, "members", strengths=before.strengths)
+    for i in range(len(before.strengths)):
+        for got, want in zip(before.fold_weights[0][i], after.fold_weights[0][i]):
+            np.testing.assert_array_equal(got, want)
+    assert not np.allclose(before.fold_val_data_loss[0], after.fold_val_data_loss[0])
+
+
+def test_stopped_members_do_not_move(monkeypatch):
+    """A net's fold member that stopped keeps its best weights, bit for bit,
+    while the others train on; the all-rows member trains the folds' median
+    best epochs."""
+    checked = []
+    finish = stacked._Steps._finish
+
+    def check_then_finish(self):
+        values = self.stack.values()
+        for member in range(self.k):
+            for value, best in zip(values, self.best_values):
+                np.testing.assert_array_equal(value[member], best[member])
+        epochs = sorted(int(e) + 1 for e in self.best_epoch[: self.k])
+        checked.append(epochs)
+        finish(self)
+
+    monkeypatch.setattr(stacked._Steps, "_finish", check_then_finish)
+    x, y = _data()
+    path = kreg.tuning.tabular_path(
+        x,
+        y,
+        candidates=[(4, "l1")],
+        cv=FOLDS,
+        n_strengths=2,
+        epochs=6,
+        patience=1,
+    ).path
+    assert len(checked) == 2
+    for i, epochs in enumerate(checked[::-1]):  # strongest first
+        assert path.epochs[i] == max(1, int(np.median(epochs)))
+
+
+class Killed(Exception):
+    """Stands for kill -9: nothing after it runs."""
+
+
+def test_an_interrupted_stacked_path_resumes(glm_paths, tmp_path, monkeypatch):
+    """Killed after its first strength was saved, the path fits only the
+    second on the next call, and ends where the uninterrupted one did."""
+    x, y, reference, _ = glm_paths
+    original = checkpoint.PathCheckpoint.save
+    saves = []
+
+    def save_then_die(self, key, index, *args):
+        original(self, key, index, *args)
+        saves.append((key, index))
+        if len(saves) == 1:
+            raise Killed
+
+    monkeypatch.setattr(checkpoint.PathCheckpoint, "save", save_then_die)
+    with pytest.raises(Killed):
+        _glm(x, y, "members", checkpoint=tmp_path)
+    resumed = _glm(x, y, "members", checkpoint=tmp_path)
+    assert saves == [(stacked.KEY, 0), (stacked.KEY, 1)]  # strength 0 not redone
+    np.testing.assert_allclose(
+        resumed.fold_val_data_loss, reference.fold_val_data_loss, rtol=1e-5
+    )
+    for got, want in zip(resumed.weights[-1], reference.weights[-1]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert sorted(os.listdir(tmp_path / "candidate_0" / stacked.KEY)) == [
+        "strength_000.npz",
+        "strength_001.npz",
+    ]
+
+
+def test_unsupported_settings_use_the_sequential_path():
+    spec = stacked.Spec("regression", 1, 0, 1, 0.0, False)
+    assert stacked.supported(spec, 100, {})
+    assert not stacked.supported(spec, 100, {"batch_size": 10})
+    assert not stacked.supported(spec, 100, {"warm_start": False})
+    assert not stacked.supported(spec, 100, {"stopping": "validation"})
+    net = stacked.Spec("regression", 1, 8, 1, 0.0, False)
+    assert stacked.supported(net, 10**6, {"batch_size": 64})
+    assert not stacked.supported(net, 100, {"direction": "decreasing"})
