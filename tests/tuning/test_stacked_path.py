@@ -132,6 +132,7 @@ def test_stopped_members_do_not_move(monkeypatch):
         n_strengths=2,
         epochs=6,
         patience=1,
+        engine="members",
     ).path
     assert len(checked) == 2
     for i, epochs in enumerate(checked[::-1]):  # strongest first
