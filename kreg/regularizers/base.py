@@ -212,8 +212,8 @@ class Regularizer(keras.regularizers.Regularizer):
         weight.
         """
         raise NotImplementedError(
-            f"{type(self).__name__} defines no lambda_max: give the λ path "
-            "explicit strengths."
+            f"{type(self).__name__} defines no lambda_max, which the λ path "
+            "needs (see kreg.regularizers.Regularizer.lambda_max)."
         )
 
     def sliced(self, shape, rows, cols) -> "Regularizer":

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 from sklearn.linear_model import Lasso, LinearRegression
 
+import kreg
 from kreg.optimizers import Proximal
 from kreg.regularizers import AdaptiveLasso
 from tests.helpers import TraceCounter, assert_invalid
@@ -185,3 +186,26 @@ def test_an_estimate_that_does_not_fit_the_weight_is_named():
     reg = AdaptiveLasso(0.1, estimate=[1.0, 2.0, 3.0, 4.0], groups="inputs")
     with pytest.raises(ValueError, match="argument `estimate` of AdaptiveLasso"):
         reg(W)
+
+
+def test_the_lambda_path_starts_at_its_lambda_max():
+    # The λ path asks the penalty: a second stage over a first fit's kernel.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 3)).astype("float32")
+    y = (x @ np.array([2.0, -1.0, 0.0]) + 1.0).astype("float32")
+    estimate = np.array([[1.5], [-0.5], [0.0]], "float32")
+
+    def build(regularizer):
+        return keras.Sequential(
+            [keras.Input((3,)), keras.layers.Dense(1, kernel_regularizer=regularizer)]
+        )
+
+    reg = AdaptiveLasso(1.0, estimate=estimate)
+    path = kreg.tuning.regularization_path(
+        build, x, y, regularizer=reg, loss="mse", n_strengths=1, epochs=1
+    )
+    order = np.random.default_rng(0).permutation(50)[:-10]  # the path's train part
+    xt, yt = x[order], y[order]
+    g = -2 * xt.T @ (yt - yt.mean()) / len(yt)
+    expected = np.max(np.abs(g) * np.abs(estimate.ravel()))
+    assert path.max_strength == pytest.approx(expected, rel=1e-3)
