@@ -18,26 +18,13 @@ from kreg.data import make_preprocessor, output_width
 from kreg.metrics import DataLoss
 
 
-class FoldModel(keras.Model):
-    """The tuned network, fitted on row indices of the training table.
-
-    ``kreg.tuning.Tuner`` hands each fold's rows to ``fit`` as they are. The
-    "features" it splits are row indices, so here, inside ``fit``, the
-    preprocessing is fitted on the fold's training rows only and applied to
-    its validation rows: no statistic of a validation fold reaches the model.
-    """
-
-    def fit(self, x=None, y=None, validation_data=None, **kwargs):
-        source = self._kreg_source
-        if validation_data is None:
-            _, _, [(x, y)] = source.prepare(x)
-            return super().fit(x, y, **kwargs)
-        _, _, [(x, y), valid] = source.prepare(x, validation_data[0])
-        return super().fit(x, y, validation_data=valid, **kwargs)
-
-
 class TabularHyperModel(keras_tuner.HyperModel):
     """Builds the net from ``hp``; prepares arrays for any rows of the table.
+
+    ``kreg.tuning.Tuner`` hands each fold's rows to :meth:`fit` (KerasTuner's
+    hook) as they are. The "features" it splits are row indices, so there the
+    preprocessing is fitted on the fold's training rows only and applied to
+    its validation rows: no statistic of a validation fold reaches the model.
 
     Args:
         features: the training rows' feature columns.
@@ -46,6 +33,9 @@ class TabularHyperModel(keras_tuner.HyperModel):
         n_classes: number of classes, `None` for regression.
         numeric: numeric feature columns.
         categorical: categorical feature columns.
+        regularized: whether :meth:`build` takes the penalty and dropout from
+            ``hp``; else it builds the same net with neither (see
+            :meth:`unregularized`). Defaults to `True`.
     """
 
     def __init__(
@@ -57,12 +47,15 @@ class TabularHyperModel(keras_tuner.HyperModel):
         *,
         numeric: list[str],
         categorical: list[str],
+        regularized: bool = True,
     ):
         super().__init__(name="kreg_tabular")
+        self.regularized = regularized
         self.features = features
         self.y = y
         self.task = task
         self.n_classes = n_classes
+        self.numeric, self.categorical = numeric, categorical
         self.template = make_preprocessor(features, numeric, categorical)
         self.width = output_width(self.template)
         if task == "regression":
@@ -74,15 +67,46 @@ class TabularHyperModel(keras_tuner.HyperModel):
         self.space = tuning.tabular_hypermodel(self.width, **self._shape)
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
-        return self._fold_model(self.build_plain(hp))
+        model = self.build_plain(hp) if self.regularized else self.network()
+        # The same optimizer (unbuilt) and loss; accuracy beside the data loss
+        # so each fold also reports it.
+        metrics = [DataLoss(model.loss)]
+        if self.task == "classification":
+            metrics.append(
+                keras.metrics.BinaryAccuracy(name="accuracy")
+                if self.n_classes == 2
+                else keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+            )
+        model.compile(optimizer=model.optimizer, loss=model.loss, metrics=metrics)
+        return model
+
+    def fit(self, hp, model, x=None, y=None, validation_data=None, **kwargs):
+        """Fits ``model`` on the table rows ``x`` (indices, as the tuner splits
+        them), the preprocessing fitted on those rows only."""
+        if validation_data is None:
+            _, _, [(x, y)] = self.prepare(x)
+            return model.fit(x, y, **kwargs)
+        _, _, [(x, y), valid] = self.prepare(x, validation_data[0])
+        return model.fit(x, y, validation_data=valid, **kwargs)
 
     def build_plain(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         """The trial's net as a plain ``keras.Model``, to refit and save."""
         return self.space.build(hp)
 
-    def build_unregularized(self, hp: keras_tuner.HyperParameters) -> keras.Model:
-        """The same shape with no penalty and no dropout (an empty space)."""
-        return self._fold_model(self.network())
+    def unregularized(self) -> "TabularHyperModel":
+        """The same hypermodel building the same shape with no penalty and no
+        dropout (an empty search space)."""
+        # A new instance: KerasTuner binds ``build`` in __init__, so a copy
+        # would still build with this one.
+        return TabularHyperModel(
+            self.features,
+            self.y,
+            self.task,
+            self.n_classes,
+            numeric=self.numeric,
+            categorical=self.categorical,
+            regularized=False,
+        )
 
     @property
     def shape(self) -> dict:
@@ -94,21 +118,6 @@ class TabularHyperModel(keras_tuner.HyperModel):
         return tuning.tabular_model(
             regularizer, dropout_rate, n_features=self.width, **self._shape
         )
-
-    def _fold_model(self, model: keras.Model) -> "FoldModel":
-        fold = FoldModel(model.inputs, model.outputs, name=model.name)
-        # The same optimizer (unbuilt) and loss; accuracy beside the data loss
-        # so each fold also reports it.
-        metrics = [DataLoss(model.loss)]
-        if self.task == "classification":
-            metrics.append(
-                keras.metrics.BinaryAccuracy(name="accuracy")
-                if self.n_classes == 2
-                else keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-            )
-        fold.compile(optimizer=model.optimizer, loss=model.loss, metrics=metrics)
-        fold._kreg_source = self
-        return fold
 
     def prepare(self, train_rows, *other_rows, features=None, y=None):
         """Fits the preprocessing on ``train_rows``; returns arrays for every set.

@@ -243,7 +243,7 @@ def _baseline(run: Run) -> dict:
     run.progress.note("cross-validating the unregularized network of the same shape")
     baseline = _tuner(
         run,
-        run.hypermodel.build_unregularized,
+        run.hypermodel.unregularized(),
         BASELINE_DIR,
         "random",
         1,

@@ -108,14 +108,30 @@ def test_min_and_one_standard_error_choices(searched):
     assert tuner.best_hyperparameters("1se").values == expected["hyperparameters"]
 
 
-def test_refit_trains_on_all_data_for_the_cross_validated_epochs(searched):
+def _record_fits(monkeypatch) -> list[int]:
+    """Rows of every fit through the hypermodel's ``fit``, KerasTuner's hook
+    (where a hypermodel may prepare each fold's rows)."""
+    rows = []
+    original = kreg.tuning.HyperModel.fit
+
+    def fit(self, hp, model, x, *args, **kwargs):
+        rows.append(len(x))
+        return original(self, hp, model, x, *args, **kwargs)
+
+    monkeypatch.setattr(kreg.tuning.HyperModel, "fit", fit)
+    return rows
+
+
+def test_refit_trains_on_all_data_for_the_cross_validated_epochs(searched, monkeypatch):
     tuner, x, y = searched
+    fits = _record_fits(monkeypatch)
     trial = tuner.best_trial("min")
     with open(
         os.path.join(tuner.project_dir, f"trial_{trial.trial_id}", "cv.json")
     ) as f:
         epochs = int(round(np.median(json.load(f)["epochs"])))
     model = tuner.refit(x, y, rule="min")
+    assert fits == [24]
     assert len(model.history.history["loss"]) == epochs
     assert model.predict(x, verbose=0).shape == (24, 1)
 
@@ -149,10 +165,12 @@ def test_early_stopping_is_kregs_and_on_in_every_fit(tmp_path, monkeypatch):
         return made[-1]
 
     monkeypatch.setattr(tuner_module, "early_stopping", spy)
+    fits = _record_fits(monkeypatch)
     x, y = _data()
     tuner = _tuner(tmp_path, cv=2, max_trials=1, patience=0)
     tuner.search(x, y, epochs=4, batch_size=8)
     assert len(made) == 2  # one per fold
+    assert fits == [12, 12]
     for stopper in made:
         assert isinstance(stopper, kreg.callbacks.EarlyStopping)
         assert stopper.monitor == "val_data_loss"

@@ -69,7 +69,10 @@ class Tuner(keras_tuner.Tuner):
     Args:
         hypermodel: a ``keras_tuner.HyperModel``, a function of ``hp``, or a
             plain ``build(regularizer, dropout_rate, ...)`` function (wrapped
-            in :class:`kreg.tuning.HyperModel`).
+            in :class:`kreg.tuning.HyperModel`). Every fit (each fold's, and
+            :meth:`refit`) goes through its ``fit(hp, model, x, y, ...)``,
+            KerasTuner's hook (``model.fit`` unless overridden), so a
+            hypermodel can prepare each fold's rows itself.
         oracle: `"random"`, `"bayesian"`, `"hyperband"`, `"grid"` or a
             ``keras_tuner.Oracle``. Defaults to `"random"`.
         cv: number of folds (>= 2) or a scikit-learn splitter. Defaults to `5`.
@@ -388,7 +391,11 @@ class Tuner(keras_tuner.Tuner):
         if sample_weight is not None:
             validation = (x_val, y_val, sample_weight[val])
             train_weight = sample_weight[train]
-        model.fit(
+        # KerasTuner's hook: a hypermodel may prepare each fold's data in its
+        # own fit (kreg tune fits its preprocessing on the fold's rows).
+        self.hypermodel.fit(
+            trial.hyperparameters,
+            model,
             cross_validation.take(x, train),
             y[train],
             sample_weight=train_weight,
@@ -461,8 +468,15 @@ class Tuner(keras_tuner.Tuner):
         model = self._build_model(
             trial.hyperparameters, _derive_seed(self.seed, "refit", 0)
         )
-        model.fit(
-            x, y, epochs=epochs, batch_size=batch_size, verbose=verbose, **fit_kwargs
+        self.hypermodel.fit(
+            trial.hyperparameters,
+            model,
+            x,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            verbose=verbose,
+            **fit_kwargs,
         )
         return model
 
