@@ -49,6 +49,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import kreg  # noqa: E402
+from kreg.tuning.tabular_path import complexity, label  # noqa: E402
 
 QUICK = ("breast_cancer", "friedman1", "classification_useless", "digits")
 FULL = (
@@ -69,6 +70,7 @@ FULL = (
 PEERS = ("linear", "hgb", "svm", "kerastuner", "mlp")
 NAMES = {
     "kreg": "kreg tune default",
+    "kreg_single": "kreg, the all-rows model alone",
     "kreg_ensemble": "kreg (fold ensemble)",
     "linear": "LogisticRegressionCV / ElasticNetCV",
     "hgb": "HistGradientBoosting",
@@ -79,6 +81,7 @@ NAMES = {
 
 SHORT = {
     "kreg": "kreg",
+    "kreg_single": "kreg single",
     "kreg_ensemble": "kreg ens.",
     "linear": "linear CV",
     "hgb": "HGB",
@@ -223,15 +226,17 @@ def run(name, seed, args, workdir):
             seed=seed,
             checkpoint=folder,
         )
-        model = found.best_model("min")
-        keep("kreg", t, model(x_te))
+        fitted = time.perf_counter() - t
+        # What kreg tune saves: the ensemble for a net family, else the GLM.
+        keep("kreg", t, found.best_model("min")(x_te))
         out["kreg"]["family"] = found.label
+        out["kreg"]["ensemble"] = found.ensembled
         out["kreg"]["inputs"] = int(found.path.active_inputs[found.best("min")])
-        t2 = time.perf_counter()
-        keep("kreg_ensemble", t, found.ensemble("min")(x_te))
-        out["kreg_ensemble"]["seconds"] = out["kreg"]["seconds"] + (
-            time.perf_counter() - t2
-        )
+        for method, averaged in (("kreg_single", False), ("kreg_ensemble", True)):
+            t2 = time.perf_counter()
+            keep(method, t2, found.best_model("min", ensemble=averaged)(x_te))
+            out[method]["seconds"] += fitted
+        out["kreg_detail"] = _families(found, x_te, task, y_te)
     if "linear" in args.methods:
         t = time.perf_counter()
         with warnings.catch_warnings():
@@ -304,6 +309,38 @@ def run(name, seed, args, workdir):
     return out
 
 
+def _families(found, x_te, task, y_te):
+    """Per family: its CV curve and the test losses of its single and
+    ensembled fits at its min and 1se strengths, so that other choices
+    (across families, of the strength, ensemble or not) can be scored
+    afterwards without training again."""
+    families = []
+    for candidate, path in zip(found.candidates, found.paths):
+        family = {
+            "label": label(candidate),
+            "width": complexity(candidate),
+            "cv": [float(v) for v in path.val_data_loss],
+            "se": [float(v) for v in path.val_standard_error],
+            "inputs": [int(v) for v in path.active_inputs],
+        }
+        model = path.model
+        for rule in ("min", "1se"):
+            index = path.best(rule)
+            family[rule] = int(index)
+            predictions = []
+            for weights in [*(fold[index] for fold in path.fold_weights)]:
+                model.set_weights(weights)
+                predictions.append(np.asarray(model(x_te)))
+            model.set_weights(path.weights[index])
+            single = np.asarray(model(x_te))
+            family[f"single_{rule}"] = losses(task, y_te, single).tolist()
+            family[f"ensemble_{rule}"] = losses(
+                task, y_te, np.mean([*predictions, single], axis=0)
+            ).tolist()
+        families.append(family)
+    return families
+
+
 def bootstrap(mine, best, draws=2000, seed=0):
     """95 % paired bootstrap interval of score(mine) - score(best), pooled
     over seeds (rows resampled within each seed; score = 1 - mean loss)."""
@@ -322,6 +359,8 @@ def summarize(results, methods):
     """One row per table: mean scores, kreg versus the best peer."""
     rows = []
     for name, seeds in results.items():
+        if not seeds:
+            continue
         scores = {
             m: float(np.mean([1 - np.mean(s[m]["loss"]) for s in seeds]))
             for m in methods
@@ -370,6 +409,15 @@ def print_table(rows, methods):
         print(" | ".join(cells))
 
 
+def _write(path, results):
+    """Replaces ``path`` at once: a run killed while writing keeps the last
+    complete file."""
+    temporary = f"{path}.part"
+    with open(temporary, "w") as f:
+        json.dump(results, f)
+    os.replace(temporary, path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="13 tables, 3 seeds")
@@ -381,7 +429,14 @@ def main(argv=None):
     parser.add_argument("--cv", type=int, default=3)
     parser.add_argument("--strengths", type=int, default=8)
     parser.add_argument("--trials", type=int, default=8, help="KerasTuner trials")
-    parser.add_argument("--json", help="write the raw results here")
+    parser.add_argument(
+        "--json", help="write the raw results here, after each table and seed"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the tables and seeds already in --json, run only the others",
+    )
     parser.add_argument(
         "--summarize", nargs="+", metavar="JSON", help="print the table of saved runs"
     )
@@ -401,29 +456,35 @@ def main(argv=None):
         else ([0, 1, 2] if args.full else [0])
     )
     args.methods = args.methods.split(",")
-    methods = [m for m in (*NAMES,) if m in args.methods or m == "kreg_ensemble"]
+    kreg_methods = ("kreg_single", "kreg_ensemble")
+    methods = [m for m in NAMES if m in args.methods or m in kreg_methods]
     if "kreg" not in args.methods:
-        methods.remove("kreg_ensemble")
+        methods = [m for m in methods if m not in kreg_methods]
     results = {}
+    if args.resume and args.json and os.path.exists(args.json):
+        with open(args.json) as f:
+            results = json.load(f)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         for name in tables:
-            results[name] = []
+            results.setdefault(name, [])
             for seed in seeds:
-                results[name].append(run(name, seed, args, workdir))
+                if any(done.get("seed") == seed for done in results[name]):
+                    continue  # resumed: this table and seed are in the file
+                results[name].append({"seed": seed, **run(name, seed, args, workdir)})
                 done = results[name][-1]
                 print(
                     f"# {name} seed {seed}: "
                     + ", ".join(
                         f"{m} {1 - np.mean(v['loss']):.3f} ({v['seconds']:.0f}s)"
                         for m, v in done.items()
+                        if m in NAMES
                     )
                     + f" | {time.perf_counter() - started:.0f}s",
                     flush=True,
                 )
-                if args.json:
-                    with open(args.json, "w") as f:
-                        json.dump(results, f)
+                if args.json:  # after each table and seed: a partial run is kept
+                    _write(args.json, results)
     rows = summarize(results, methods)
     print()
     print_table(rows, methods)

@@ -71,9 +71,34 @@ class TabularPath:
         """The chosen strength on :attr:`path`."""
         return self.path.best_strength(rule)
 
-    def best_model(self, rule: str = "min") -> keras.Model:
-        """The chosen candidate's model, fitted on all rows at the chosen
-        strength."""
+    @property
+    def ensembled(self) -> bool:
+        """Whether :meth:`best_model` gives an ensemble by default: for a
+        net family. A net's fits differ from fold to fold (random
+        initializations, early stopping), so their mean predicts better than
+        any one of them; a GLM's fits are one convex solution each, and the
+        single all-rows fit keeps its exact zeros."""
+        return self.units > 0
+
+    def best_model(self, rule: str = "min", ensemble: bool | None = None):
+        """The chosen model at the chosen strength.
+
+        Args:
+            rule: `"min"` or `"1se"` (see :meth:`RegularizationPath.best`).
+                Defaults to `"min"`.
+            ensemble: `True` for :meth:`ensemble` (the fold models and the
+                all-rows model averaged), `False` for the chosen candidate's
+                model fitted on all rows alone. Defaults to `None`:
+                :attr:`ensembled`, the ensemble for a net family, the single
+                all-rows fit for a GLM.
+
+        Returns:
+            A Keras model.
+        """
+        if ensemble is None:
+            ensemble = self.ensembled
+        if ensemble:
+            return self.ensemble(rule)
         return self.path.best_model(rule)
 
     def fold_models(self, rule: str = "min") -> list[keras.Model]:
@@ -85,12 +110,11 @@ class TabularPath:
     def ensemble(self, rule: str = "min") -> keras.Model:
         """The mean prediction of the fold models and the all-rows model at
         the chosen strength (probabilities for classification): an ensemble
-        that costs no extra training."""
-        members = [
-            *self.fold_models(rule),
-            keras.models.clone_model(self.best_model(rule)),
-        ]
-        members[-1].set_weights(self.best_model(rule).get_weights())
+        that costs no extra training. Its members are the sub-models
+        ``member_0`` ... (the folds', then the all-rows fit)."""
+        single = self.path.best_model(rule)
+        members = [*self.fold_models(rule), keras.models.clone_model(single)]
+        members[-1].set_weights(single.get_weights())
         members = [
             keras.Model(m.inputs[0], m.outputs[0], name=f"member_{i}")
             for i, m in enumerate(members)
