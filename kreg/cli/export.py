@@ -109,7 +109,8 @@ def plain_network(model: keras.Model, features) -> "keras.KerasTensor":
                 config[key] = None
         return layer.__class__.from_config(config)
 
-    copy = keras.models.clone_model(model, clone_function=unpenalized)
+    # recursive: the members of an ensemble are models in the model.
+    copy = keras.models.clone_model(model, clone_function=unpenalized, recursive=True)
     copy.set_weights(model.get_weights())
     network = keras.Model(copy.inputs, copy.outputs, name="network")
     return network(features)

@@ -201,6 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"which choice best_model.keras is (default: {defaults.rule})",
     )
     tune.add_argument(
+        "--no-ensemble",
+        action="store_const",
+        const=False,
+        dest="ensemble",
+        help="save a net family's fit on all rows alone (default: for a net, "
+        "the average of its fold models and that fit; a GLM is saved alone)",
+    )
+    tune.add_argument(
         "--test-size",
         type=_test_size,
         metavar="FRACTION",
@@ -289,6 +297,7 @@ def _settings(args) -> tuple[Settings, set[str]]:
         "test_size",
         "seed",
         "non_numeric_as_missing",
+        "ensemble",
     ):
         value = getattr(args, name)
         if value is not None:

@@ -92,22 +92,34 @@ def run_path(run: Run) -> None:
         if rule == "1se" and run.models["min"]["trial_id"] == record["trial_id"]:
             run.models[rule] = {**run.models["min"], "rule": rule}
             continue
-        model = found.best_model(rule)
+        ensembled = settings.ensemble and found.ensembled
+        model = found.best_model(rule, ensemble=ensembled)
         run.models[rule] = result_entry(
             rule,
             record,
             test=held_out_scores(
                 table, model, prepared.x_test, run.test, prepared.scale
             ),
-            sparsity=layer_sparsity(model),
+            # Per layer: the all-rows fit's; the inputs: any member's.
+            sparsity=layer_sparsity(found.best_model(rule, ensemble=False)),
             family=found.label,
             units=found.units,
             fitted_rows=len(train),
             selected_inputs=selected_inputs(model, names),
         )
+        run.models[rule]["ensemble"] = bool(ensembled)
+        run.models[rule]["saved"] = (
+            f"an average of {settings.cv} fold models and the all-rows model"
+            if ensembled
+            else f"the model fitted on all {len(train)} rows"
+        )
         save_model(
             model, prepared.scale, prepared.fitted, run.file(f"model_{rule}.keras")
         )
+    progress.note(
+        f"saving the {settings.rule} strength of {found.label}: "
+        + run.models[settings.rule]["saved"]
+    )
     run.summary = {
         "families": [
             _family(number, candidate, path, number == found.chosen)

@@ -350,8 +350,17 @@ def _markdown(report: dict, records: list[dict]) -> str:
                 "across families: the narrowest one whose lowest CV score is within "
                 "one standard error of the lowest of all. CV scores are estimates: "
                 "the mean over the folds ± its standard error (the folds' spread "
-                f"/ √k). Both models are the path's fit on all {fitted} rows."
+                "/ √k). "
             )
+            if final["models"].get("min", {}).get("ensemble"):
+                about += (
+                    "Each model averages the chosen net's fit on all "
+                    f"{fitted} rows with its {settings['cv']} fold models at "
+                    "the same strength (their probabilities for classification): "
+                    "an ensemble of what cross-validation trained."
+                )
+            else:
+                about += f"Both models are the path's fit on all {fitted} rows."
         else:
             about = (
                 "*min*: the lowest mean CV score. *1se*: the most regularized trial "
@@ -391,7 +400,9 @@ def _markdown(report: dict, records: list[dict]) -> str:
             ]
         lines += [
             "The saved model `best_model.keras` is the "
-            f"*{final['best_model']['rule']}* choice. Its preprocessing is inside "
+            f"*{final['best_model']['rule']}* choice"
+            + (f": {chosen_model['saved']}" if chosen_model.get("saved") else "")
+            + ". Its preprocessing is inside "
             "it, as Keras layers: it takes the table's columns as they are in the "
             "CSV file, and loads with plain Keras (no `import kreg`, no pickle):",
             "",

@@ -10,7 +10,7 @@ SEARCHES = ("path", *TUNERS)
 RULES = ("min", "1se")
 
 #: Settings that may change when a run resumes (a bigger budget, say).
-RESUMABLE = ("trials", "epochs", "rule")
+RESUMABLE = ("trials", "epochs", "rule", "ensemble")
 
 
 @dataclasses.dataclass
@@ -29,6 +29,9 @@ class Settings:
     test_size: float | None = None
     rule: str = "min"
     non_numeric_as_missing: bool = False
+    #: Whether a net family's saved model averages its fold models with its
+    #: all-rows fit (``--no-ensemble``: the all-rows fit alone).
+    ensemble: bool = True
 
     @property
     def path(self) -> bool:

@@ -97,6 +97,10 @@ class TabularPath:
         """
         if ensemble is None:
             ensemble = self.ensembled
+        elif not isinstance(ensemble, bool):
+            raise invalid_argument(
+                "TabularPath.best_model", "ensemble", "True, False or None", ensemble
+            )
         if ensemble:
             return self.ensemble(rule)
         return self.path.best_model(rule)

@@ -48,16 +48,48 @@ def _fitted_model(csv, target, tmp_path, name):
     return path, expected
 
 
+def _fitted_ensemble(csv, target, tmp_path, name):
+    """What ``kreg tune`` saves for a net family: the mean of its fold models
+    and its all-rows fit (models inside the model), saved."""
+    table = load_table(csv, target)
+    hypermodel = TabularHyperModel(
+        table.features,
+        table.y,
+        table.task,
+        len(table.classes),
+        numeric=table.numeric_columns,
+        categorical=table.categorical_columns,
+    )
+    fitted, scale, [(x, y)] = hypermodel.prepare(np.arange(len(table)))
+    found = tuning.tabular_path(
+        x,
+        y,
+        **hypermodel.shape,
+        candidates=[(4, "group_lasso", {"select_inputs": True, "dropout": 0.2})],
+        cv=2,
+        n_strengths=1,
+        epochs=1,
+    )
+    model = found.best_model()
+    assert model.name == "ensemble" and len(model.layers) == 5  # input, 3, mean
+    expected = np.asarray(model(x, training=False))
+    path = tmp_path / f"{name}.keras"
+    save_model(model, scale, fitted, str(path))
+    return path, expected
+
+
 def test_saved_models_predict_from_raw_csv_rows_without_kreg(
     tmp_path, sales_csv, churn_csv
 ):
     cases = {
         "sales": (sales_csv, "revenue"),  # NaN in numbers and text, booleans
         "churn": (churn_csv, "status"),  # three classes
+        "ensemble": (churn_csv, "status"),  # a net family's saved ensemble
     }
     expected = {}
     for name, (csv, target) in cases.items():
-        path, expected[name] = _fitted_model(csv, target, tmp_path, name)
+        fit = _fitted_ensemble if name == "ensemble" else _fitted_model
+        path, expected[name] = fit(csv, target, tmp_path, name)
         with zipfile.ZipFile(path) as archive:
             assert sorted(archive.namelist()) == [
                 "config.json",

@@ -83,3 +83,40 @@ def test_default_run_resumes_after_a_kill_and_fits_every_row(
         "linear-l1",
         "select4-group_lasso",
     ]
+
+
+def test_a_net_is_saved_as_its_fold_ensemble_unless_asked_not_to(
+    tmp_path, capsys, monkeypatch
+):
+    import zipfile
+
+    monkeypatch.setattr(
+        kreg.tuning,
+        "default_candidates",
+        lambda: [(4, "group_lasso", {"select_inputs": True})],
+    )
+    data, out = _csv(tmp_path), tmp_path / "run"
+    argv = ["tune", data, "--trials", "1", "--epochs", "1", "--cv", "2"]
+    argv += ["--out", str(out)]
+
+    def saved():
+        with zipfile.ZipFile(out / "best_model.keras") as archive:
+            config = archive.read("config.json").decode()
+        report = json.loads((out / "report.json").read_text())
+        return config, report["final"]["models"]["min"], (out / "report.md").read_text()
+
+    assert main(argv) == 0
+    what = "an average of 2 fold models and the all-rows model"
+    assert f"saving the min strength of select4-group_lasso: {what}" in (
+        capsys.readouterr().err
+    )
+    config, entry, markdown = saved()
+    assert entry["ensemble"] and entry["saved"] == what
+    assert '"member_2"' in config and "kreg" not in config
+    assert f"is the *min* choice: {what}." in markdown
+    assert "averages the chosen net's fit on all 40 rows" in markdown
+    # Resumed with --no-ensemble: nothing is fitted again, the single fit saved.
+    assert main([*argv, "--no-ensemble"]) == 0
+    config, entry, markdown = saved()
+    assert not entry["ensemble"] and '"member_' not in config
+    assert "is the *min* choice: the model fitted on all 40 rows." in markdown

@@ -89,7 +89,8 @@ def test_a_killed_path_redoes_nothing_that_was_saved(tmp_path, monkeypatch):
     folds = finished.fold_models()
     x, _ = _data()
     assert len(folds) == 2
-    outputs = [np.asarray(m(x)) for m in [*folds, finished.best_model()]]
+    single = finished.best_model(ensemble=False)
+    outputs = [np.asarray(m(x)) for m in [*folds, single]]
     ensemble = finished.ensemble()
     np.testing.assert_allclose(ensemble(x), np.mean(outputs, axis=0), rtol=1e-5)
     ensemble.save(tmp_path / "e.keras")

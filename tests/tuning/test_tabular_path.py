@@ -51,6 +51,20 @@ def test_the_net_is_chosen_only_where_it_is_clearly_better(curved, expected):
     assert found.units == expected
     model = found.best_model("1se")
     assert model.output_shape == (None, 1)
+    # A net is returned as the mean of its fold models and its all-rows fit,
+    # a GLM as its all-rows fit alone.
+    assert found.ensembled == (expected > 0)
+    single = found.best_model("1se", ensemble=False)
+    x, _ = _data(curved, n=20, seed=1)
+    if expected:
+        members = [*found.fold_models("1se"), single]
+        np.testing.assert_allclose(
+            model(x), np.mean([m(x) for m in members], axis=0), rtol=1e-5
+        )
+    else:
+        assert model is single
+    assert found.best_model("1se", ensemble=True).name == "ensemble"
+    assert_invalid(lambda: found.best_model(ensemble="yes"), "ensemble", "yes")
     assert found.best_strength("1se") >= found.best_strength("min")
     rows = found.results
     assert {(r["candidate"], r["units"]) for r in rows} == {(0, 0), (1, 0), (2, 8)}
