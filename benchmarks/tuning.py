@@ -341,6 +341,59 @@ def _families(found, x_te, task, y_te):
     return families
 
 
+def _one_se(families):
+    """The 1se rule across families (what ``tabular_path`` does)."""
+    minima = [f["min"] for f in families]
+    return kreg.tuning.select(
+        [f["cv"][i] for f, i in zip(families, minima)],
+        [f["se"][i] for f, i in zip(families, minima)],
+        [-f["width"] for f in families],
+        rule="1se",
+    )
+
+
+def _nets_by_min(families):
+    """The 1se rule decides GLM or net; among the nets, the lowest CV loss."""
+    chosen = _one_se(families)
+    if not families[chosen]["width"]:
+        return chosen
+    nets = [i for i, f in enumerate(families) if f["width"]]
+    return min(nets, key=lambda i: families[i]["cv"][families[i]["min"]])
+
+
+#: Other ways to choose from the same fits: (family choice, strength rule of
+#: a net, whether a net is ensembled, whether a GLM is).
+CHOICES = {
+    "1se families, single": (_one_se, "min", False, False),
+    "1se families, ens. nets (default)": (_one_se, "min", True, False),
+    "1se families, ens. all": (_one_se, "min", True, True),
+    "1se families, nets at 1se, ens.": (_one_se, "1se", True, False),
+    "GLM or net by 1se, min net, ens.": (_nets_by_min, "min", True, False),
+}
+
+
+def choices(results):
+    """Per table and way of choosing (:data:`CHOICES`), the mean test score
+    over seeds, from the families' recorded test losses."""
+    rows = {}
+    for name, seeds in results.items():
+        seeds = [s for s in seeds if "kreg_detail" in s]
+        if not seeds:
+            continue
+        rows[name] = {}
+        for way, (pick, net_rule, net_ens, glm_ens) in CHOICES.items():
+            scores = []
+            for s in seeds:
+                families = s["kreg_detail"]
+                family = families[pick(families)]
+                net = family["width"] > 0
+                rule = net_rule if net else "min"
+                kind = "ensemble" if (net_ens if net else glm_ens) else "single"
+                scores.append(1 - np.mean(family[f"{kind}_{rule}"]))
+            rows[name][way] = float(np.mean(scores))
+    return rows
+
+
 def bootstrap(mine, best, draws=2000, seed=0):
     """95 % paired bootstrap interval of score(mine) - score(best), pooled
     over seeds (rows resampled within each seed; score = 1 - mean loss)."""
@@ -440,6 +493,11 @@ def main(argv=None):
     parser.add_argument(
         "--summarize", nargs="+", metavar="JSON", help="print the table of saved runs"
     )
+    parser.add_argument(
+        "--choices",
+        action="store_true",
+        help="with --summarize: also score other ways to choose from the same fits",
+    )
     args = parser.parse_args(argv)
     if args.summarize:
         results = {}
@@ -448,6 +506,12 @@ def main(argv=None):
                 results.update(json.load(f))
         rows = summarize(results, list(NAMES))
         print_table(rows, list(NAMES))
+        if args.choices:
+            print("\nOther ways to choose from the same fits (mean test score):")
+            ways = choices(results)
+            print(" | ".join(["table", *CHOICES]))
+            for name, scores in ways.items():
+                print(" | ".join([name, *(f"{scores[w]:.4f}" for w in CHOICES)]))
         return rows
     tables = args.tables.split(",") if args.tables else (FULL if args.full else QUICK)
     seeds = (
