@@ -152,13 +152,17 @@ def default_candidates() -> list[tuple]:
     ``l1_ratio`` 0.5 and 0.1 (as scikit-learn's ``ElasticNetCV`` searches
     ``l1_ratio``); a 32-unit net that selects its inputs (one input kernel
     for the linear skip and the hidden layer, a group lasso over its rows);
-    and a wider, deeper one for tables where capacity pays (2 x 128 units,
-    dropout 0.1), selecting its inputs the same way."""
+    the same net with the adaptive group lasso, reweighted from the first
+    one's min fit (``adaptive``: it keeps the inputs that matter where the
+    plain group lasso keeps most); and a wider, deeper one for tables where
+    capacity pays (2 x 128 units, dropout 0.1), selecting its inputs the
+    plain way."""
     return [
         (0, "l1"),
         (0, regularizers.ElasticNet(1.0, l1_ratio=0.5)),
         (0, regularizers.ElasticNet(1.0, l1_ratio=0.1)),
         (32, "group_lasso", {"select_inputs": True}),
+        (32, "group_lasso", {"select_inputs": True, "adaptive": True}),
         (128, "group_lasso", {"select_inputs": True, "depth": 2, "dropout": 0.1}),
     ]
 
@@ -211,11 +215,15 @@ def tabular_path(
         n_outputs: outputs (classes for `"multiclass"`). Defaults to `None`:
             read from ``y`` (the largest label + 1, or the columns of a
             regression target). A mismatch with ``y`` is one ``ValueError``.
-        candidates: ``(units, regularizer)`` pairs; ``regularizer`` as in
+        candidates: ``(units, regularizer)`` pairs or ``(units,
+            regularizer, options)`` triples; ``regularizer`` as in
             :func:`regularization_path` (a name or a kreg regularizer used as
-            template). Defaults to `None`: :func:`default_candidates`, the
-            linear model with L1 and with elastic nets of ``l1_ratio`` 0.5
-            and 0.1, and a 32-unit net with L1.
+            template); ``options`` a dict of ``depth``, ``dropout``,
+            ``select_inputs`` and ``adaptive`` (with ``True``, the
+            candidate's penalty is the adaptive group lasso over inputs
+            reweighted from the min fit of the same candidate without
+            ``adaptive``, listed before it). Defaults to `None`:
+            :func:`default_candidates`.
         cv: folds (an integer >= 2 or a scikit-learn splitter). Defaults to
             `5`.
         seed: seed of the folds and the initializations. Defaults to `0`.
@@ -296,12 +304,19 @@ def tabular_path(
     ]
     for candidate in candidates:  # a bad one fails before any training
         _check_regularizer(candidate[1], owner)
+    stages = {
+        number: _first_stage(candidates, number, owner)
+        for number, candidate in enumerate(candidates)
+        if _unpack(candidate)[2]["adaptive"]
+    }
 
     if checkpoint is not None:
         checkpoint = os.fspath(checkpoint)
     paths = []
     for number, candidate in enumerate(candidates):
         units, regularizer, options = _unpack(candidate)
+        if options["adaptive"]:
+            regularizer = _adaptive(paths[stages[number]])
         store = None
         if checkpoint is not None:
             listener = None
@@ -367,7 +382,40 @@ def tabular_path(
 ENGINES = ("members", "sequential")
 
 #: Options of a candidate, with their defaults.
-OPTIONS = {"depth": 1, "dropout": 0.0, "select_inputs": False}
+OPTIONS = {"depth": 1, "dropout": 0.0, "select_inputs": False, "adaptive": False}
+
+
+def _first_stage(candidates, number: int, owner: str) -> int:
+    """The earlier candidate an adaptive one reweights from: the same one
+    without ``adaptive``, a net that selects its inputs."""
+    units, regularizer, options = _unpack(candidates[number])
+    same = {**options, "adaptive": False}
+    for index, earlier in enumerate(candidates[:number]):
+        if (
+            units
+            and options["select_inputs"]
+            and label(earlier) == label((units, regularizer, same))
+            and _unpack(earlier)[2] == same
+        ):
+            return index
+    raise invalid_argument(
+        owner,
+        "candidates",
+        "an adaptive candidate (option adaptive=True) to be a net with "
+        "select_inputs=True listed after the same candidate without adaptive",
+        candidates,
+    )
+
+
+def _adaptive(first: RegularizationPath) -> regularizers.AdaptiveLasso:
+    """The adaptive group lasso over inputs from ``first``'s fit on all rows
+    at its min strength: an input's penalty is divided by its row norm
+    there, so the inputs that fit found weak are switched off early along
+    the second path and the strong ones are kept nearly unshrunk."""
+    kernel = first.best_model("min").get_layer("inputs").kernel
+    return regularizers.AdaptiveLasso(
+        1.0, estimate=keras.ops.convert_to_numpy(kernel), groups="inputs"
+    )
 
 
 def _options_ok(options) -> bool:
@@ -392,6 +440,8 @@ def label(candidate) -> str:
     ``"select32-group_lasso"``, ``"net128x2-l1-dropout0.1"``."""
     units, regularizer, options = _unpack(candidate)
     kind = regularizer if isinstance(regularizer, str) else regularizer.label
+    if options["adaptive"]:
+        kind = f"adaptive_{kind}"
     if not units:
         return f"linear-{kind}"
     name = ("select" if options["select_inputs"] else "net") + str(units)

@@ -86,3 +86,26 @@ def test_bad_arguments_fail_before_training():
         call(x, y, validation_data=(x, y))
     with pytest.raises(ValueError, match="argument `y`.*as many rows"):
         call(x, y[:5])
+
+
+def test_an_adaptive_net_is_reweighted_from_the_first_net():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 5)).astype("float32")
+    y = (np.abs(x[:, 0]) + 0.1 * rng.normal(size=80)).astype("float32")
+    plain = (4, "group_lasso", {"select_inputs": True})
+    adaptive = (4, "group_lasso", {"select_inputs": True, "adaptive": True})
+    found = kreg.tuning.tabular_path(
+        x, y, candidates=[plain, adaptive], cv=2, n_strengths=2, epochs=2
+    )
+    first, second = found.paths
+    estimate = first.best_model("min").get_layer("inputs").kernel
+    assert isinstance(second.regularizer, kreg.regularizers.AdaptiveLasso)
+    np.testing.assert_allclose(second.regularizer.estimate, estimate)
+    assert [r["label"] for r in found.results[::2]] == [
+        "select4-group_lasso",
+        "select4-adaptive_group_lasso",
+    ]
+    # It needs the same net without adaptive before it.
+    call = kreg.tuning.tabular_path
+    for alone in ([adaptive], [adaptive, plain], [(0, "l1", {"adaptive": True})]):
+        assert_invalid(lambda c=alone: call(x, y, candidates=c), "candidates", alone)
