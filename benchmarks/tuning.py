@@ -501,9 +501,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.summarize:
         results = {}
-        for path in args.summarize:
+        for path in args.summarize:  # the seeds of a table may be in several
             with open(path) as f:
-                results.update(json.load(f))
+                for name, seeds in json.load(f).items():
+                    kept = results.setdefault(name, [])
+                    done = {s.get("seed") for s in kept}
+                    kept += [s for s in seeds if s.get("seed") not in done]
         rows = summarize(results, list(NAMES))
         print_table(rows, list(NAMES))
         if args.choices:
