@@ -102,7 +102,7 @@ def test_proximal_reaches_sklearns_lasso_on_rescaled_columns(float64):
     lipschitz = 2.0 * np.linalg.eigvalsh(design.T @ design / len(x)).max()
     model.compile(Proximal(keras.optimizers.SGD(1 / lipschitz)), "mse")
     data = tf.data.Dataset.from_tensors((x, y)).repeat()
-    model.fit(data, steps_per_epoch=300, epochs=1, shuffle=False, verbose=0)
+    model.fit(data, steps_per_epoch=120, epochs=1, shuffle=False, verbose=0)
     kernel = model.layers[0].kernel.numpy().ravel()
     np.testing.assert_array_equal(kernel != 0, expected != 0)
     assert np.sum(kernel == 0) >= 1 and kernel[5] == 0.0
