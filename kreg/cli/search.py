@@ -97,13 +97,11 @@ def collect(tuner: tuning.Tuner) -> list[dict]:
         if not math.isfinite(row["mean"]):
             continue
         trial_dir = tuner.get_trial_dir(row["trial_id"])
-        summary = _read(os.path.join(trial_dir, "cv.json")) or {}
-        epochs = summary.get("epochs") or [row["epochs"] or 1]
         result = {
             "score": row["mean"],
             "score_se": row["standard_error"],
             "fold_scores": row["fold_scores"],
-            "epochs": max(1, int(round(float(np.median(epochs))))),
+            "epochs": tuner.refit_epochs(row["trial_id"]),
             "level": row["level"],
         }
         result.update(_fold_accuracy(trial_dir, len(row["fold_scores"])))

@@ -130,6 +130,7 @@ def test_refit_trains_on_all_data_for_the_cross_validated_epochs(searched, monke
         os.path.join(tuner.project_dir, f"trial_{trial.trial_id}", "cv.json")
     ) as f:
         epochs = int(round(np.median(json.load(f)["epochs"])))
+    assert tuner.refit_epochs(trial.trial_id) == epochs
     model = tuner.refit(x, y, rule="min")
     assert fits == [24]
     assert len(model.history.history["loss"]) == epochs

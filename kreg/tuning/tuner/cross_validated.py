@@ -480,6 +480,16 @@ class Tuner(keras_tuner.Tuner):
         )
         return model
 
+    def refit_epochs(self, trial_id: str) -> int:
+        """Epochs :meth:`refit` trains a trial for: the median over the folds
+        of their best epochs.
+
+        Args:
+            trial_id: a finished trial's id.
+        """
+        trial = self.oracle.get_trial(trial_id)
+        return _refit_epochs(trial, self.get_trial_dir(trial_id))
+
     # -------------------------------------------------------------- results
     def cv_results(self) -> list[dict]:
         """Per trial: fold scores, their mean and standard error, epochs, level.
