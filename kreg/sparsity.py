@@ -171,9 +171,10 @@ def sparsity(model: keras.layers.Layer) -> SparsityReport:
 def used_inputs(model: keras.Model) -> np.ndarray:
     """Which input features a model reads, as a boolean mask.
 
-    An input feature is used when a layer applied to the model's input has a
-    weight on it that is not exactly zero (a row of a Dense kernel); with a
-    group lasso over the inputs and proximal training (``kreg.tuning``'s
+    An input feature is used when a layer called on the model's input has a
+    weight on it that is not exactly zero (a row of a Dense kernel), or a
+    nested model called on that input uses it (an ensemble's members); with
+    a group lasso over the inputs and proximal training (``kreg.tuning``'s
     tabular models), the others are switched off exactly.
 
     Args:
@@ -197,15 +198,30 @@ def used_inputs(model: keras.Model) -> np.ndarray:
             "used_inputs", "model", "a built Keras model with one input", model
         )
     used = np.zeros(inputs[0].shape[-1], dtype=bool)
-    for layer in _compat.flatten_layers(model, include_self=False):
+    for layer in _input_readers(model):
+        if isinstance(layer, keras.Model):
+            used |= used_inputs(layer)
+            continue
         kernel = getattr(layer, "kernel", None)
-        if not isinstance(kernel, keras.Variable) or len(kernel.shape) < 2:
-            continue
-        try:
-            reads_input = layer.input is inputs[0]
-        except (AttributeError, ValueError):  # never called, or called apart
-            continue
-        if reads_input and kernel.shape[-2] == used.size:
+        if (
+            isinstance(kernel, keras.Variable)
+            and len(kernel.shape) >= 2
+            and kernel.shape[-2] == used.size
+        ):
             _, inputs_off = kernel_groups_off(np.asarray(kernel.numpy()))
             used |= ~inputs_off
     return used
+
+
+def _input_readers(model: keras.Model) -> list:
+    """The layers of ``model`` called on its input."""
+    if isinstance(model, keras.Sequential):
+        return model.layers[:1]
+    own = {id(layer) for layer in model.layers}
+    return [
+        operation
+        for layer in model.layers
+        if isinstance(layer, keras.layers.InputLayer)
+        for operation in _compat.outbound_operations(layer)
+        if id(operation) in own
+    ]

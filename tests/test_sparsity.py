@@ -100,5 +100,13 @@ def test_used_inputs_are_the_rows_of_the_layers_on_the_input():
     hidden.kernel.assign(hidden_kernel)
     # The head reads the hidden units, not the inputs: its rows do not count.
     assert used_inputs(model).tolist() == [True, False, True, False]
+    # An ensemble's members are nested models called on its input.
+    other = kreg.tuning.tabular_model("l1", n_features=4, units=0, task="binary")
+    other.get_layer("linear").kernel.assign(np.array([[0.0], [0.0], [0.0], [3.0]]))
+    inputs = keras.Input((4,))
+    ensemble = keras.Model(
+        inputs, keras.layers.Average()([model(inputs), other(inputs)])
+    )
+    assert used_inputs(ensemble).tolist() == [True, False, True, True]
     with pytest.raises(kreg.InvalidArgumentError, match="`model` of used_inputs"):
         used_inputs(keras.layers.Dense(2))

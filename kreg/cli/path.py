@@ -94,6 +94,11 @@ def run_path(run: Run) -> None:
             continue
         ensembled = settings.ensemble and found.ensembled
         model = found.best_model(rule, ensemble=ensembled)
+        saved = (
+            f"an average of {settings.cv} fold models and the all-rows model"
+            if ensembled
+            else f"the model fitted on all {len(train)} rows"
+        )
         run.models[rule] = result_entry(
             rule,
             record,
@@ -106,12 +111,8 @@ def run_path(run: Run) -> None:
             units=found.units,
             fitted_rows=len(train),
             selected_inputs=selected_inputs(model, names),
-        )
-        run.models[rule]["ensemble"] = bool(ensembled)
-        run.models[rule]["saved"] = (
-            f"an average of {settings.cv} fold models and the all-rows model"
-            if ensembled
-            else f"the model fitted on all {len(train)} rows"
+            ensemble=ensembled,
+            saved=saved,
         )
         save_model(
             model, prepared.scale, prepared.fitted, run.file(f"model_{rule}.keras")

@@ -110,13 +110,16 @@ def result_entry(
     units: int | None = None,
     fitted_rows: int | None = None,
     selected_inputs: list[str] | None = None,
+    ensemble: bool | None = None,
+    saved: str | None = None,
 ) -> dict:
     """One model of ``final.json``: the trial record it was chosen as, its
     test scores and sparsity, and its files.
 
     A model of a λ path names its ``family`` (with its ``units``, the rows it
     was fitted on and the inputs it uses) and has no history file; a model of
-    a search (or the unregularized baseline) has one.
+    a search (or the unregularized baseline) has one. A path's model also
+    says whether it is the fold ensemble (``ensemble``) and what was saved.
     """
     path = family is not None
     entry = {"rule": rule, "trial_id": record["trial_id"]}
@@ -144,7 +147,10 @@ def result_entry(
         entry["active_inputs"] = len(selected_inputs)
         entry["selected_inputs"] = selected_inputs
     entry["model"] = f"model_{rule}.keras"
-    if not path:
+    if path:
+        entry["ensemble"] = bool(ensemble)
+        entry["saved"] = saved
+    else:
         entry["history"] = f"history_{rule}.csv"
     return entry
 

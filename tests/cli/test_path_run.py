@@ -112,6 +112,9 @@ def test_a_net_is_saved_as_its_fold_ensemble_unless_asked_not_to(
     )
     config, entry, markdown = saved()
     assert entry["ensemble"] and entry["saved"] == what
+    ensembled_inputs = entry["selected_inputs"]
+    # The inputs of an ensemble are its members' (nested models).
+    assert ensembled_inputs and entry["active_inputs"] == len(ensembled_inputs)
     assert '"member_2"' in config and "kreg" not in config
     assert f"is the *min* choice: {what}." in markdown
     assert "averages the chosen net's fit on all 40 rows" in markdown
@@ -119,4 +122,5 @@ def test_a_net_is_saved_as_its_fold_ensemble_unless_asked_not_to(
     assert main([*argv, "--no-ensemble"]) == 0
     config, entry, markdown = saved()
     assert not entry["ensemble"] and '"member_' not in config
+    assert set(entry["selected_inputs"]) <= set(ensembled_inputs)
     assert "is the *min* choice: the model fitted on all 40 rows." in markdown

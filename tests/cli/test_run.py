@@ -59,7 +59,7 @@ def test_one_entry_builder_for_searches_baselines_and_paths():
         "rule", "trial_id", "family", "settings", "regularizer", "strength",
         "dropout", "units", "cv_score", "cv_se", "cv_accuracy", "cv_accuracy_se",
         "epochs", "fitted_rows", "test", "sparsity", "active_inputs",
-        "selected_inputs", "model",
+        "selected_inputs", "model", "ensemble", "saved",
     ]  # fmt: skip
     assert path["settings"] == "linear-l1, l1 λ=1.00e-02, dropout 0.2"
     assert (path["active_inputs"], path["fitted_rows"]) == (2, 50)
