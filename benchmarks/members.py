@@ -25,7 +25,14 @@ table two ways: ``regularization_path(cv=5)`` (five warm paths and the final
 fit, one model at a time) and ``member_path(cv=5)`` (all folds and strengths
 as members of two fits), with the chosen strength and its CV data loss.
 
-    python benchmarks/members.py [--epochs 30] [--sample 3] [--paths]
+With ``--tabular``, each default family of ``kreg.tuning.tabular_path``
+(what ``kreg tune`` fits: 3 folds, 8 strengths, up to 50 epochs, patience 6)
+two ways, on the same table: ``engine="sequential"`` (the k fold paths and the
+all-rows path one after another) and ``engine="members"`` (at each strength the
+k folds and the all-rows fit as k + 1 members of one stacked model), with each
+family's lowest CV data loss.
+
+    python benchmarks/members.py [--epochs 30] [--sample 3] [--paths] [--tabular]
 """
 
 import argparse
@@ -38,6 +45,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import kreg  # noqa: E402
+from kreg.tuning.tabular_path import label as family_label  # noqa: E402
 
 ROWS, FEATURES, UNITS, BATCH = 300, 30, 32, 32
 FOLDS, STRENGTHS = 5, 20
@@ -169,11 +177,45 @@ def paths(x, y, units):
     print(f"  member_path is {ratio:.1f}x faster")
 
 
+def tabular(x, y):
+    """tabular_path's two engines, family by family, on the same folds."""
+    print("\ntabular_path: each default family, 3 folds x 8 strengths")
+    totals = {"sequential": 0.0, "members": 0.0}
+    for candidate in kreg.tuning.default_candidates():
+        line = f"  {family_label(candidate):36s}"
+        for engine in totals:
+            start = time.perf_counter()
+            found = kreg.tuning.tabular_path(
+                x,
+                y,
+                candidates=[candidate],
+                cv=3,
+                n_strengths=8,
+                epochs=50,
+                patience=6,
+                engine=engine,
+            )
+            seconds = time.perf_counter() - start
+            totals[engine] += seconds
+            best = found.path.best()
+            line += (
+                f"  {engine} {seconds:6.1f} s, CV {found.path.val_data_loss[best]:.4f}"
+                f" ± {found.path.val_standard_error[best]:.4f}"
+            )
+        print(line, flush=True)
+    ratio = totals["sequential"] / totals["members"]
+    print(
+        f"  all families: sequential {totals['sequential']:.1f} s, members "
+        f"{totals['members']:.1f} s ({ratio:.1f}x faster)"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--sample", type=int, default=3)
     parser.add_argument("--paths", action="store_true")
+    parser.add_argument("--tabular", action="store_true")
     args = parser.parse_args()
     keras.utils.set_random_seed(0)
     x, y = data()
@@ -189,6 +231,8 @@ def main():
     if args.paths:
         for units in (0, UNITS):
             paths(x, y, units)
+    if args.tabular:
+        tabular(x, y)
 
 
 def _device():

@@ -179,7 +179,7 @@ def tabular_path(
     checkpoint=None,
     on_strength=None,
     on_path=None,
-    engine: str = "sequential",
+    engine: str = "members",
     **path_arguments,
 ) -> TabularPath:
     """kreg's default choice of regularization for tabular data.
@@ -242,7 +242,7 @@ def tabular_path(
             (``kreg.tuning.path.stacked``), for the GLMs and the nets fitted
             with their default optimizers and stopping rules; `"sequential"`:
             one warm path after another (:func:`regularization_path`).
-            Defaults to `"sequential"`.
+            Defaults to `"members"`.
         **path_arguments: more arguments of :func:`regularization_path`
             (``n_strengths``, ``epochs``, ``patience``, ...).
 

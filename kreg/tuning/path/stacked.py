@@ -24,7 +24,6 @@ from kreg._validation import (
     invalid_argument,
 )
 from kreg.members.losses import member_losses
-from kreg.penalty import penalty
 from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
@@ -34,7 +33,6 @@ from kreg.tuning.path.model import (
     _compile,
     _feeds_weights,
     _n_inputs,
-    _per_sample_loss,
 )
 from kreg.tuning.path.result import RegularizationPath
 from kreg.tuning.path.solver import (
@@ -211,13 +209,16 @@ def stacked_path(
     )
 
     stack = _Stack(spec, template, k + 1, model, n)
+    stack.y = tf.constant(y)
     if converge:
         stack.compile_sgd()
         stack.start_at_null(splits, y)
         # Convergence in units of each member's null loss on its own rows (as
         # each fold of cv.glmnet is a glmnet fit of its own): no member's
         # stopping reads another's rows, its validation rows included.
-        null_loss = stack.model.score(x, y, roles)[0]
+        train = roles == mem.TRAIN
+        losses = stack.row_losses(tf.constant(x))
+        null_loss = (losses * train).sum(axis=0) / np.maximum(train.sum(axis=0), 1)
     else:
         stack.compile_like(model)
         stack.set_all(initial_weights)
@@ -308,6 +309,8 @@ class _Stack:
         self.variables = self.model.trainable_variables
         self.task = spec.task
         self.n_rows = n_rows
+        self.y = None  # the targets, for row_losses
+        self._row_losses = None
 
     def compile_sgd(self):
         """Proximal gradient with the path's momentum; each member's step is
@@ -351,6 +354,19 @@ class _Stack:
 
     def values(self) -> list:
         return [v.numpy() for v in self.variables]
+
+    def row_losses(self, x) -> np.ndarray:
+        """Every row's data loss for every member, ``(rows, members)``, in
+        inference mode: one forward pass (traced once)."""
+        if self._row_losses is None:
+            model, task, y = self.model, self.task, self.y
+
+            @tf.function(autograph=False)
+            def row_losses(x):
+                return member_losses(task, y, model(x, training=False))
+
+            self._row_losses = row_losses
+        return np.asarray(self._row_losses(x), "float64")
 
     def slot_values(self) -> list:
         return [v.numpy() for v in self.slots]
@@ -471,6 +487,15 @@ class _Steps(keras.callbacks.Callback):
             _Curvature(stack, self.x, self.y, self.roles) if self.converge else None
         )
         self.unit = _unit_penalty(stack)
+        self.penalized_index = [
+            i for i, v in enumerate(stack.variables) if v.regularizer is stack.reg
+        ]
+        # Converted once: a numpy argument is copied at every call.
+        self.x_tensor = tf.constant(self.x)
+        self.train_mask = (self.roles == mem.TRAIN).astype("float64")
+        self.val_mask = (self.roles == mem.VALIDATION).astype("float64")
+        self.train_count = np.maximum(self.train_mask.sum(axis=0), 1.0)
+        self.val_count = np.maximum(self.val_mask.sum(axis=0), 1.0)
 
     # Resume -------------------------------------------------------------
 
@@ -583,7 +608,9 @@ class _Steps(keras.callbacks.Callback):
         return on
 
     def _monitored(self) -> np.ndarray:
-        train, validation = self.stack.model.score(self.x, self.y, self.roles)
+        losses = self.stack.row_losses(self.x_tensor)
+        train = (losses * self.train_mask).sum(axis=0) / self.train_count
+        validation = (losses * self.val_mask).sum(axis=0) / self.val_count
         if not self.converge:
             out = np.asarray(validation, "float64")
             out[self.k] = np.inf
@@ -614,8 +641,12 @@ class _Steps(keras.callbacks.Callback):
                     _assign_member(variable, member, value[member])
         seconds = time.perf_counter() - self.started
         self.seconds.append(seconds)
+        losses = self.stack.row_losses(self.x_tensor)
+        values = self.stack.values()
+        penalties = float(self.order[self.index]) * self.unit()
         for member in range(members):
-            self._record(member, seconds if member == self.k else 0.0)
+            seconds_m = seconds if member == self.k else 0.0
+            self._record(member, seconds_m, losses, values, penalties)
         self._save()
         self.index += 1
         if self.index == len(self.order):
@@ -623,30 +654,26 @@ class _Steps(keras.callbacks.Callback):
         else:
             self._start()
 
-    def _record(self, member, seconds):
+    def _record(self, member, seconds, losses, values, penalties):
+        """The results row of ``member`` at this strength, as
+        ``regularization_path`` records it; ``losses`` the per-row data
+        losses of every member ``(rows, members)``, ``values`` the stack's
+        weights, ``penalties`` each member's penalty."""
         strength = float(self.order[self.index])
-        weights = self.stack.single_weights(member)
-        self.single.set_weights(weights)
-        self.reg.strength = strength
         train_rows, check_rows = (
             (self.splits[member][0], self.splits[member][1])
             if member < self.k
             else (np.arange(len(self.y)), None)
         )
-        x_fit = cross_validation.take(self.x, train_rows)
-        train_loss = float(
-            np.mean(_per_sample_loss(self.single, x_fit, self.y[train_rows]))
-        )
+        train_loss = float(np.mean(losses[train_rows, member]))
         if check_rows is None:
             val_loss, val_se = np.nan, np.nan
         else:
-            losses = _per_sample_loss(
-                self.single,
-                cross_validation.take(self.x, check_rows),
-                self.y[check_rows],
-            )
-            val_loss, val_se = float(np.mean(losses)), selection.standard_error(losses)
-        values = np.concatenate([np.abs(np.asarray(v)).ravel() for v in self.penalized])
+            held_out = losses[check_rows, member]
+            val_loss = float(np.mean(held_out))
+            val_se = selection.standard_error(held_out)
+        penalized = [values[i][member] for i in self.penalized_index]
+        magnitudes = np.concatenate([np.abs(v).ravel() for v in penalized])
         used = (int(self.used[member]),)
         kept = used if self.converge else (int(self.best_epoch[member]) + 1,)
         self.rows[member].append(
@@ -655,9 +682,9 @@ class _Steps(keras.callbacks.Callback):
                 train_loss,
                 val_loss,
                 val_se,
-                float(penalty(self.single).total),
-                float(np.mean(values <= self.sparsity_tol)),
-                _active_inputs(self.penalized, self.sparsity_tol),
+                float(penalties[member]),
+                float(np.mean(magnitudes <= self.sparsity_tol)),
+                _active_inputs(penalized, self.sparsity_tol),
                 sum(used),
                 seconds,
                 used,
@@ -665,7 +692,7 @@ class _Steps(keras.callbacks.Callback):
             )
         )
         if self.keep_weights:
-            self.kept[member].append(weights)
+            self.kept[member].append(self.stack.single_weights(member, values))
 
     def _save(self):
         if not self.checkpoint:
