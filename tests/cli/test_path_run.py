@@ -40,19 +40,20 @@ def test_default_run_resumes_after_a_kill_and_fits_every_row(
     def save(self, key, index, *rest):
         original(self, key, index, *rest)
         saved.append((self.folder, key, index))
-        if len(saved) == 5 and not resumed:
+        if len(saved) == 3 and not resumed:
             raise Killed
 
     resumed = False
     monkeypatch.setattr(checkpoint.PathCheckpoint, "save", save)
     monkeypatch.setattr(kreg.tuning, "default_candidates", lambda: FAMILIES)
-    assert main(argv) == 1  # killed in the middle of the first family's path
+    assert main(argv) == 1  # killed in the middle of the second family's path
     err = capsys.readouterr().err
     assert "left out 1 constant column(s) (a single value in every row): same" in err
     assert "rows: all 40 for 2-fold cross-validation and the final fit" in err
     killed = list(saved)
     assert main(["report", str(out)]) == 0
-    assert "interrupted run: 5 fitted strengths saved" in capsys.readouterr().out
+    # One file per strength, every fold and the final fit in it (members).
+    assert "interrupted run: 3 fitted strengths saved" in capsys.readouterr().out
     saved.clear()
     resumed = True
     assert main(argv) == 0
@@ -60,8 +61,8 @@ def test_default_run_resumes_after_a_kill_and_fits_every_row(
     assert "resuming into" in captured.err
     # Nothing saved before the kill is fitted again.
     assert not set(killed) & set(saved)
-    # 2 folds x 2 strengths and the final fit's first were saved: on from there.
-    assert saved[0][1:] == ("final", 1)
+    # The GLM's 2 strengths and the net's first were saved: on from there.
+    assert saved[0][0].endswith("candidate_1") and saved[0][2] == 1
     assert "chosen by the 1se rule across families:" in captured.err
     report = json.loads((out / "report.json").read_text())
     final = report["final"]

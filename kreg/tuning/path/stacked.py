@@ -208,10 +208,11 @@ def stacked_path(
         [mem.split_roles(splits, n), np.full((n, 1), mem.TRAIN, "int8")], axis=1
     )
 
+    data = _data(x, y, roles, stack_batch, seed, converge)
     stack = _Stack(spec, template, k + 1, model, n)
     stack.y = tf.constant(y)
     if converge:
-        stack.compile_sgd()
+        stack.compile_sgd(data["steps_per_epoch"])
         stack.start_at_null(splits, y)
         # Convergence in units of each member's null loss on its own rows (as
         # each fold of cv.glmnet is a glmnet fit of its own): no member's
@@ -220,7 +221,7 @@ def stacked_path(
         losses = stack.row_losses(tf.constant(x))
         null_loss = (losses * train).sum(axis=0) / np.maximum(train.sum(axis=0), 1)
     else:
-        stack.compile_like(model)
+        stack.compile_like(model, data["steps_per_epoch"])
         stack.set_all(initial_weights)
     setup_seconds = time.perf_counter() - started
 
@@ -258,7 +259,7 @@ def stacked_path(
     steps.resume()
     if steps.index < len(order):
         stack.model.fit(
-            **_data(x, y, roles, stack_batch, seed, converge),
+            **data,
             epochs=epochs * (len(order) - steps.index),
             callbacks=[steps],
             verbose=verbose,
@@ -312,21 +313,23 @@ class _Stack:
         self.y = None  # the targets, for row_losses
         self._row_losses = None
 
-    def compile_sgd(self):
+    def compile_sgd(self, steps: int):
         """Proximal gradient with the path's momentum; each member's step is
-        ``model.scale`` (rate 1 here)."""
+        ``model.scale`` (rate 1 here). ``steps``: steps per epoch, run in one
+        call (the callbacks act at epoch ends only)."""
         from kreg.optimizers import Proximal
 
         self.model.compile(
-            Proximal(keras.optimizers.SGD(1.0, momentum=GLM_MOMENTUM, nesterov=True))
+            Proximal(keras.optimizers.SGD(1.0, momentum=GLM_MOMENTUM, nesterov=True)),
+            steps_per_execution=steps,
         )
         self._build_optimizer()
 
-    def compile_like(self, single):
+    def compile_like(self, single, steps: int):
         optimizer = keras.optimizers.deserialize(
             keras.optimizers.serialize(single.optimizer)
         )
-        self.model.compile(optimizer)
+        self.model.compile(optimizer, steps_per_execution=steps)
         self._build_optimizer()
 
     def _build_optimizer(self):
