@@ -75,7 +75,7 @@ def test_each_glm_member_is_its_separate_fit(glm_paths):
             np.testing.assert_array_equal(mine[i][0] == 0, theirs[i][0] == 0)
 
 
-def test_the_result_reads_as_the_sequential_one(glm_paths, tmp_path):
+def test_the_result_reads_as_the_sequential_one(glm_paths):
     x, _, members, separate = glm_paths
     for name in ("strengths", "val_data_loss", "val_standard_error", "epochs"):
         assert np.shape(getattr(members, name)) == np.shape(getattr(separate, name))
@@ -87,9 +87,10 @@ def test_the_result_reads_as_the_sequential_one(glm_paths, tmp_path):
     )
     assert members.best("1se") == separate.best("1se")
     assert len(members.fold_models("1se")) == 2
-    assert members.fold_ensemble().predict(x[:3], verbose=0).shape == (3, 1)
     assert members.best_model().output_shape == separate.best_model().output_shape
-    members.plot(str(tmp_path / "p.png"))
+    np.testing.assert_allclose(
+        members.best_model()(x[:3]), separate.model(x[:3]), atol=0.05
+    )
 
 
 def test_a_member_never_learns_from_its_validation_rows(glm_paths):
