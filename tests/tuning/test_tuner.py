@@ -108,6 +108,19 @@ def test_min_and_one_standard_error_choices(searched):
     assert tuner.best_hyperparameters("1se").values == expected["hyperparameters"]
 
 
+@pytest.mark.parametrize("broken", ["oracle.json", "trial_0/trial.json"])
+def test_a_corrupt_project_folder_is_a_clear_error(searched, tmp_path, broken):
+    tuner, _, _ = searched
+    shutil.copytree(tuner.project_dir, tmp_path / "p")
+    with open(os.path.join(tmp_path, "p", broken), "w") as f:
+        f.write('{"ongoing_trials": {')  # cut short, as by a crash
+    with pytest.raises(
+        ValueError, match=f"Cannot resume.*{broken}.*corrupt.*overwrite=True"
+    ):
+        _tuner(tmp_path)
+    _tuner(tmp_path, overwrite=True)  # starting afresh works
+
+
 def _record_fits(monkeypatch) -> list[int]:
     """Rows of every fit through the hypermodel's ``fit``, KerasTuner's hook
     (where a hypermodel may prepare each fold's rows)."""
@@ -249,19 +262,6 @@ def test_bad_arguments_fail_before_training(tmp_path):
         tuner.search(x, y, validation_split=0.2)
     with pytest.raises(ValueError, match="argument `cv` of Tuner.*smallest class"):
         _tuner(tmp_path, "q", cv=5).search(x, np.arange(24) % 2 * (np.arange(24) < 6))
-
-
-@pytest.mark.parametrize("broken", ["oracle.json", "trial_0/trial.json"])
-def test_a_corrupt_project_folder_is_a_clear_error(searched, tmp_path, broken):
-    tuner, _, _ = searched
-    shutil.copytree(tuner.project_dir, tmp_path / "p")
-    with open(os.path.join(tmp_path, "p", broken), "w") as f:
-        f.write('{"ongoing_trials": {')  # cut short, as by a crash
-    with pytest.raises(
-        ValueError, match=f"Cannot resume.*{broken}.*corrupt.*overwrite=True"
-    ):
-        _tuner(tmp_path)
-    _tuner(tmp_path, overwrite=True)  # starting afresh works
 
 
 class _Interrupt(keras.callbacks.Callback):
