@@ -5,7 +5,8 @@ checks), ``run`` the fits over folds and strengths (``state`` their named
 state), ``grid`` the strengths and λ_max, ``solver`` how each strength is
 fitted (step size, curvature, phases, convergence), ``model`` what the path
 asks of the user's model, ``result`` the :class:`RegularizationPath` and its
-plot.
+plot; ``stacked`` the same path with its folds and all-rows fit as members of
+one stacked model (``stack``: that model; ``stack_steps``: its fit).
 """
 
 from kreg.tuning.path.driver import DIRECTIONS, STOPPING, regularization_path

@@ -23,13 +23,11 @@ from kreg._validation import (
     check_seed,
     invalid_argument,
 )
-from kreg.members.losses import member_losses
 from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
 from kreg.tuning.path.grid import _check_regularizer, _null_lambda_max
 from kreg.tuning.path.model import (
-    _active_inputs,
     _compile,
     _feeds_weights,
     _n_inputs,
@@ -40,13 +38,12 @@ from kreg.tuning.path.solver import (
     FULL_BATCH_ROWS,
     FULL_BATCH_STEPS,
     GLM_MOMENTUM,
-    LOCAL_MARGIN,
     _glm_rate,
-    _median_phases,
 )
+from kreg.tuning.path.stack import _Stack
+from kreg.tuning.path.stack_steps import KEY, StepSettings, _Steps
 
-#: The fit key of a stacked path's saved strengths (all members in one file).
-KEY = "members"
+__all__ = ["KEY", "Spec", "stacked_path", "supported"]
 
 
 @dataclasses.dataclass
@@ -237,24 +234,23 @@ def stacked_path(
         )
     steps = _Steps(
         stack,
-        model,
-        reg,
-        penalized,
         order,
-        x=x,
-        y=y,
-        roles=roles,
-        splits=splits,
-        converge=converge,
-        epochs=epochs,
-        patience=patience,
-        warm_patience=warm_patience,
-        min_delta=CONVERGENCE_TOL * null_loss if converge else min_delta,
-        glm_rate=glm_rate,
-        sparsity_tol=sparsity_tol,
-        keep_weights=keep_weights,
-        checkpoint=checkpoint,
-        listener=listener,
+        StepSettings(
+            x=x,
+            y=y,
+            roles=roles,
+            splits=splits,
+            converge=converge,
+            epochs=epochs,
+            patience=patience,
+            warm_patience=warm_patience,
+            min_delta=CONVERGENCE_TOL * null_loss if converge else min_delta,
+            glm_rate=glm_rate,
+            sparsity_tol=sparsity_tol,
+            keep_weights=keep_weights,
+            checkpoint=checkpoint,
+            listener=listener,
+        ),
     )
     steps.resume()
     if steps.index < len(order):
@@ -286,471 +282,11 @@ def _data(x, y, roles, batch_size, seed, full_batch) -> dict:
     )
 
 
-class _Stack:
-    """The stacked model and the map from its weights to the single model's."""
-
-    def __init__(self, spec, template, members, single, n_rows):
-        self.members = members
-        reg = mem.stack_regularizer(copy.deepcopy(template), members)
-        self.reg = reg
-        self.model = mem.stacked_tabular_model(
-            reg,
-            spec.dropout,
-            members=members,
-            n_features=int(single.input_shape[-1]),
-            n_outputs=spec.n_outputs,
-            task=spec.task,
-            units=spec.units,
-            depth=spec.depth,
-            select_inputs=spec.select_inputs,
-        )
-        by_path = {v.path: v for v in self.model.trainable_variables}
-        # The stacked variable of each of the single model's weights.
-        self.sources = [by_path[v.path] for v in single.weights]
-        self.variables = self.model.trainable_variables
-        self.task = spec.task
-        self.n_rows = n_rows
-        self.y = None  # the targets, for row_losses
-        self._row_losses = None
-
-    def compile_sgd(self, steps: int):
-        """Proximal gradient with the path's momentum; each member's step is
-        ``model.scale`` (rate 1 here). ``steps``: steps per epoch, run in one
-        call (the callbacks act at epoch ends only)."""
-        from kreg.optimizers import Proximal
-
-        self.model.compile(
-            Proximal(keras.optimizers.SGD(1.0, momentum=GLM_MOMENTUM, nesterov=True)),
-            steps_per_execution=steps,
-        )
-        self._build_optimizer()
-
-    def compile_like(self, single, steps: int):
-        optimizer = keras.optimizers.deserialize(
-            keras.optimizers.serialize(single.optimizer)
-        )
-        self.model.compile(optimizer, steps_per_execution=steps)
-        self._build_optimizer()
-
-    def _build_optimizer(self):
-        self.model.optimizer.build(self.variables)
-        self.slots = [
-            v
-            for v in self.model.optimizer.variables
-            if len(v.shape) >= 1 and v.shape[0] == self.members
-        ]
-
-    def set_all(self, weights):
-        """Every member gets the single model's ``weights``."""
-        for source, value in zip(self.sources, weights):
-            source.assign(np.broadcast_to(value, source.shape))
-
-    def start_at_null(self, splits, y):
-        """Each member at its null model on its training rows: penalized
-        kernel 0, the intercept of the best constant prediction (what
-        ``regularization_path`` fits at the start of a GLM's path)."""
-        linear = self.model.get_layer("linear")
-        linear.kernel.assign(np.zeros(linear.kernel.shape, "float32"))
-        rows = [train for train, _ in splits] + [np.arange(self.n_rows)]
-        bias = np.stack([_intercept(self.task, y[r], linear.units) for r in rows])
-        linear.bias.assign(bias.astype("float32"))
-
-    def values(self) -> list:
-        return [v.numpy() for v in self.variables]
-
-    def row_losses(self, x) -> np.ndarray:
-        """Every row's data loss for every member, ``(rows, members)``, in
-        inference mode: one forward pass (traced once)."""
-        if self._row_losses is None:
-            model, task, y = self.model, self.task, self.y
-
-            @tf.function(autograph=False)
-            def row_losses(x):
-                return member_losses(task, y, model(x, training=False))
-
-            self._row_losses = row_losses
-        return np.asarray(self._row_losses(x), "float64")
-
-    def slot_values(self) -> list:
-        return [v.numpy() for v in self.slots]
-
-    def single_weights(self, member: int, values=None) -> list:
-        """Member ``member``'s weights, as the single model's ``set_weights``."""
-        if values is None:
-            return [np.array(source[member]) for source in self.sources]
-        index = {id(v): i for i, v in enumerate(self.variables)}
-        return [np.array(values[index[id(s)]][member]) for s in self.sources]
-
-    def put(self, member, values, slots=None):
-        """Writes member ``member``'s slice of ``values`` (and of ``slots``)."""
-        for variable, value in zip(self.variables, values):
-            _assign_member(variable, member, value[member])
-        if slots is not None:
-            for variable, value in zip(self.slots, slots):
-                _assign_member(variable, member, value[member])
-
-
-def _assign_member(variable, member, value):
-    values = variable.numpy()
-    values[member] = value
-    variable.assign(values)
-
-
-def _intercept(task, y, outputs):
-    if task == "regression":
-        return np.mean(np.asarray(y, "float64").reshape(len(y), -1), axis=0)
-    if task == "binary":
-        p = np.clip(np.mean(y), 1e-6, 1 - 1e-6)
-        return np.array([np.log(p / (1 - p))])
-    counts = np.bincount(np.ravel(y).astype(int), minlength=outputs)[:outputs]
-    return np.log(np.maximum(counts, 1) / counts.sum())
-
-
-class _Curvature:
-    """Each member's largest eigenvalue of its data loss's Hessian (on its
-    training rows, at its weights): one power iteration per member at once,
-    the blocks of the stack's Hessian being the members'."""
-
-    def __init__(self, stack, x, y, roles, iterations: int = 30):
-        self.iterations = iterations
-        self.members = stack.members
-        variables = stack.variables
-        self.variables = variables
-        model, task = stack.model, stack.task
-        x = tf.constant(x)
-        y = tf.constant(y)
-        train = tf.cast(tf.constant(roles) == mem.TRAIN, "float32")
-        count = tf.maximum(tf.reduce_sum(train, axis=0), 1.0)
-
-        def loss():
-            losses = member_losses(task, y, model(x, training=False))
-            return tf.reduce_sum(tf.reduce_sum(losses * train, axis=0) / count)
-
-        @tf.function(autograph=False)
-        def hessian_times(vectors):
-            with tf.GradientTape() as outer:
-                with tf.GradientTape() as inner:
-                    value = loss()
-                grads = inner.gradient(value, [v.value for v in variables])
-            return outer.gradient(
-                grads, [v.value for v in variables], output_gradients=vectors
-            )
-
-        self.hessian_times = hessian_times
-
-    def top(self) -> np.ndarray:
-        rng = np.random.default_rng(0)
-        vectors = [
-            tf.constant(rng.normal(size=v.shape), v.dtype) for v in self.variables
-        ]
-        norms = np.zeros(self.members)
-        for _ in range(self.iterations):
-            products = self.hessian_times(vectors)
-            squares = sum(
-                tf.reduce_sum(tf.reshape(p * p, (self.members, -1)), axis=1)
-                for p in products
-            )
-            norms = np.sqrt(np.asarray(squares, "float64"))
-            safe = np.where(np.isfinite(norms) & (norms > 0), norms, 1.0)
-            vectors = [
-                p / tf.reshape(tf.constant(safe, p.dtype), (-1,) + (1,) * (p.ndim - 1))
-                for p in products
-            ]
-        return np.where(np.isfinite(norms), norms, 0.0)
-
-
-class _Steps(keras.callbacks.Callback):
-    """Fits one strength after another for every member in one ``fit``.
-
-    At each strength every member trains until its own stopping rule fires:
-    fold members on their held-out rows (kreg's early stopping, the best
-    weights restored), or every member at convergence of its penalized
-    training objective (GLMs). A stopped member is frozen
-    (``model.active``); its optimizer state is kept as it was when it
-    stopped. The all-rows member of an early-stopped path trains alongside
-    and is set back to its weights after the folds' median best epoch.
-    """
-
-    def __init__(self, stack, single, reg, penalized, order, **settings):
-        super().__init__()
-        self.stack = stack
-        self.single = single
-        self.reg = reg
-        self.penalized = penalized
-        self.order = list(order)
-        for name, value in settings.items():
-            setattr(self, name, value)
-        self.k = stack.members - 1
-        self.rows = [[] for _ in range(stack.members)]
-        self.kept = [[] for _ in range(stack.members)]
-        self.seconds = []
-        self.index = 0
-        self.scale = np.ones(stack.members)
-        self.curvature = (
-            _Curvature(stack, self.x, self.y, self.roles) if self.converge else None
-        )
-        self.unit = _unit_penalty(stack)
-        self.penalized_index = [
-            i for i, v in enumerate(stack.variables) if v.regularizer is stack.reg
-        ]
-        # Converted once: a numpy argument is copied at every call.
-        self.x_tensor = tf.constant(self.x)
-        self.train_mask = (self.roles == mem.TRAIN).astype("float64")
-        self.val_mask = (self.roles == mem.VALIDATION).astype("float64")
-        self.train_count = np.maximum(self.train_mask.sum(axis=0), 1.0)
-        self.val_count = np.maximum(self.val_mask.sum(axis=0), 1.0)
-
-    # Resume -------------------------------------------------------------
-
-    def resume(self):
-        saved = self.checkpoint.done(KEY) if self.checkpoint else []
-        saved = saved[: len(self.order)]
-        for entry in saved:
-            member_rows, scale = entry["row"]
-            for member, row in enumerate(member_rows):
-                self.rows[member].append(tuple(_tuples(row)))
-            self.seconds.append(float(member_rows[-1][8]))
-        if saved:
-            last = saved[-1]
-            for variable, value in zip(self.stack.variables, last["weights"]):
-                variable.assign(value)
-            for variable, value in zip(
-                self.stack.model.optimizer.variables, last["optimizer"]
-            ):
-                variable.assign(value)
-            self.scale = np.asarray(saved[-1]["row"][1], "float64")
-            if self.keep_weights:
-                for entry in saved:
-                    values = entry["weights"]
-                    for member in range(self.stack.members):
-                        self.kept[member].append(
-                            self.stack.single_weights(member, values)
-                        )
-        self.index = len(saved)
-
-    # One strength -------------------------------------------------------
-
-    def on_train_begin(self, logs=None):
-        self._start()
-
-    def _start(self):
-        members = self.stack.members
-        strength = float(self.order[self.index])
-        if self.converge:
-            # Each member's step: 1/L at zero weights, or the longer step of
-            # the curvature at its starting weights (regularization_path).
-            top = self.curvature.top()
-            with np.errstate(divide="ignore"):
-                local = np.where(top > 0, 1.0 / (LOCAL_MARGIN * top), 0.0)
-            scale = np.maximum(self.glm_rate, local)
-            # Momentum in units of the step, rescaled to the new step (as
-            # Proximal's learning-rate setter does for one model).
-            ratio = scale / np.where(self.index == 0, scale, self.scale)
-            for slot in self.stack.slots:
-                shape = (-1,) + (1,) * (len(slot.shape) - 1)
-                slot.assign(slot * ratio.reshape(shape).astype("float32"))
-            self.scale = scale
-        self.stack.model.scale.assign(self.scale.astype("float32"))
-        self.stack.reg.strength = list(strength * self.scale)
-        self.stack.model.active.assign(np.ones(members, "float32"))
-        self.best = np.full(members, np.inf)
-        self.best_epoch = np.zeros(members, int)
-        self.wait = np.zeros(members, int)
-        self.used = np.zeros(members, int)
-        self.running = np.ones(members, bool)
-        if not self.converge:
-            self.running[self.k] = False  # the all-rows member has no stop rule
-        self.best_values = None
-        self.stopped_slots = [None] * members
-        self.history = []  # the all-rows member after each epoch
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.used[self.running] += 1
-        monitored = self._monitored()
-        values = self.stack.values()
-        improved = self.running & _improves(
-            monitored, self.best, self.min_delta, relative=not self.converge
-        )
-        first = self.best_values is None
-        if first:
-            self.best_values = [v.copy() for v in values]
-        for best, value in zip(self.best_values, values):
-            best[improved] = value[improved]
-        self.best[improved] = monitored[improved]
-        self.best_epoch[improved] = self.used[improved] - 1
-        self.wait[self.running] += 1
-        self.wait[improved] = 0
-        warm = self.index > 0
-        limit = self.warm_patience if warm else self.patience
-        stop = self.running & ~improved & (self.wait >= limit) & (self.used > 1)
-        stop |= self.running & (self.used >= self.epochs)
-        if not self.converge:
-            self.history.append(
-                (
-                    [v[self.k].copy() for v in values],
-                    [s[self.k].copy() for s in self.stack.slot_values()],
-                )
-            )
-        if stop.any():
-            slots = self.stack.slot_values()
-            for member in np.flatnonzero(stop):
-                self.stopped_slots[member] = [s.copy() for s in slots]
-                self.stack.put(member, self.best_values)
-            self.running &= ~stop
-            self.stack.model.active.assign(
-                (self.running | self._all_rows_on()).astype("float32")
-            )
-        if self.running.any():
-            return
-        self._finish()
-
-    def _all_rows_on(self) -> np.ndarray:
-        on = np.zeros(self.stack.members, bool)
-        on[self.k] = not self.converge
-        return on
-
-    def _monitored(self) -> np.ndarray:
-        losses = self.stack.row_losses(self.x_tensor)
-        train = (losses * self.train_mask).sum(axis=0) / self.train_count
-        validation = (losses * self.val_mask).sum(axis=0) / self.val_count
-        if not self.converge:
-            out = np.asarray(validation, "float64")
-            out[self.k] = np.inf
-            return out
-        strength = float(self.order[self.index])
-        return np.asarray(train, "float64") + strength * self.unit()
-
-    def _finish(self):
-        members = self.stack.members
-        if not self.converge:
-            # The all-rows member: the folds' median best epoch.
-            budget = _median_phases(
-                [(int(self.best_epoch[j]) + 1,) for j in range(self.k)]
-            )
-            weights, slots = self.history[budget[0] - 1]
-            for variable, value in zip(self.stack.variables, weights):
-                _assign_member(variable, self.k, value)
-            self.stopped_slots[self.k] = None
-            for variable, value in zip(self.stack.slots, slots):
-                _assign_member(variable, self.k, value)
-            self.used[self.k] = budget[0]
-            self.best_epoch[self.k] = budget[0] - 1
-        for member in range(members):
-            if self.stopped_slots[member] is not None:
-                for variable, value in zip(
-                    self.stack.slots, self.stopped_slots[member]
-                ):
-                    _assign_member(variable, member, value[member])
-        seconds = time.perf_counter() - self.started
-        self.seconds.append(seconds)
-        losses = self.stack.row_losses(self.x_tensor)
-        values = self.stack.values()
-        penalties = float(self.order[self.index]) * self.unit()
-        for member in range(members):
-            seconds_m = seconds if member == self.k else 0.0
-            self._record(member, seconds_m, losses, values, penalties)
-        self._save()
-        self.index += 1
-        if self.index == len(self.order):
-            self.model.stop_training = True
-        else:
-            self._start()
-
-    def _record(self, member, seconds, losses, values, penalties):
-        """The results row of ``member`` at this strength, as
-        ``regularization_path`` records it; ``losses`` the per-row data
-        losses of every member ``(rows, members)``, ``values`` the stack's
-        weights, ``penalties`` each member's penalty."""
-        strength = float(self.order[self.index])
-        train_rows, check_rows = (
-            (self.splits[member][0], self.splits[member][1])
-            if member < self.k
-            else (np.arange(len(self.y)), None)
-        )
-        train_loss = float(np.mean(losses[train_rows, member]))
-        if check_rows is None:
-            val_loss, val_se = np.nan, np.nan
-        else:
-            held_out = losses[check_rows, member]
-            val_loss = float(np.mean(held_out))
-            val_se = selection.standard_error(held_out)
-        penalized = [values[i][member] for i in self.penalized_index]
-        magnitudes = np.concatenate([np.abs(v).ravel() for v in penalized])
-        used = (int(self.used[member]),)
-        kept = used if self.converge else (int(self.best_epoch[member]) + 1,)
-        self.rows[member].append(
-            (
-                strength,
-                train_loss,
-                val_loss,
-                val_se,
-                float(penalties[member]),
-                float(np.mean(magnitudes <= self.sparsity_tol)),
-                _active_inputs(penalized, self.sparsity_tol),
-                sum(used),
-                seconds,
-                used,
-                kept,
-            )
-        )
-        if self.keep_weights:
-            self.kept[member].append(self.stack.single_weights(member, values))
-
-    def _save(self):
-        if not self.checkpoint:
-            return
-        index = self.index
-        row = [[list(r[index]) for r in self.rows], [float(s) for s in self.scale]]
-        self.checkpoint.save(
-            KEY,
-            index,
-            row,
-            self.stack.values(),
-            [np.array(v) for v in self.stack.model.optimizer.variables],
-        )
-        if self.listener is not None:
-            for member in range(self.stack.members):
-                key = "final" if member == self.k else f"fold_{member}"
-                self.listener(key, index, self.rows[member][index])
-
-
-def _improves(current, best, min_delta, relative) -> np.ndarray:
-    """kreg's EarlyStopping test for a minimized value, member by member."""
-    if relative:
-        delta = min_delta * np.abs(np.where(np.isfinite(best), best, 0.0))
-    else:  # one tolerance, or one per member
-        delta = np.broadcast_to(np.asarray(min_delta, "float64"), best.shape)
-    return np.isfinite(current) & (current < best - delta)
-
-
-def _unit_penalty(stack):
-    """Each member's penalty at strength 1: ``unit() -> (members,)``."""
-    unit = mem.member_regularizer(stack.reg, 0)
-    unit.strength = 1.0
-    variables = [v for v in stack.variables if v.regularizer is stack.reg]
-
-    @tf.function(autograph=False)
-    def per_member():
-        return tf.stack(
-            [
-                tf.add_n([unit(v.value[m]) for v in variables])
-                for m in range(stack.members)
-            ]
-        )
-
-    return lambda: np.asarray(per_member(), "float64")
-
-
-def _tuples(row):
-    return [tuple(v) if isinstance(v, list) else v for v in row]
-
-
 def _result(steps, model, reg, penalized, grid, converge, setup_seconds):
     k = steps.k
     fold_rows, rows = steps.rows[:k], steps.rows[k]
-    fold_kept = steps.kept[:k] if steps.keep_weights else []
-    kept = steps.kept[k] if steps.keep_weights else []
+    fold_kept = steps.kept[:k] if steps.settings.keep_weights else []
+    kept = steps.kept[k] if steps.settings.keep_weights else []
     folds = np.array([[r[2] for r in f] for f in fold_rows])
     rows = [
         (
@@ -769,7 +305,7 @@ def _result(steps, model, reg, penalized, grid, converge, setup_seconds):
         fold_kept = [fold[::-1] for fold in fold_kept]
         folds = folds[:, ::-1]
     columns = [np.asarray(c) for c in zip(*rows)]
-    if steps.keep_weights and kept:
+    if steps.settings.keep_weights and kept:
         model.set_weights(kept[-1] if converge else kept[0])
     return RegularizationPath(
         strengths=columns[0],
@@ -788,7 +324,7 @@ def _result(steps, model, reg, penalized, grid, converge, setup_seconds):
         n_inputs=_n_inputs(penalized),
         cv=len(folds),
         fold_val_data_loss=folds,
-        model=model if steps.keep_weights else None,
+        model=model if steps.settings.keep_weights else None,
         weights=kept,
         regularizer=reg,
         fold_weights=fold_kept,
