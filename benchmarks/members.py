@@ -178,35 +178,31 @@ def paths(x, y, units):
 
 
 def tabular(x, y):
-    """tabular_path's two engines, family by family, on the same folds."""
-    print("\ntabular_path: each default family, 3 folds x 8 strengths")
-    totals = {"sequential": 0.0, "members": 0.0}
-    for candidate in kreg.tuning.default_candidates():
+    """tabular_path's two engines on the same folds, family by family."""
+    print("\ntabular_path: the default families, 3 folds x 8 strengths")
+    found, totals = {}, {}
+    for engine in ("sequential", "members"):
+        start = time.perf_counter()
+        found[engine] = kreg.tuning.tabular_path(
+            x, y, cv=3, n_strengths=8, epochs=50, patience=6, engine=engine
+        )
+        totals[engine] = time.perf_counter() - start
+    candidates = found["members"].candidates
+    for number, candidate in enumerate(candidates):
         line = f"  {family_label(candidate):36s}"
-        for engine in totals:
-            start = time.perf_counter()
-            found = kreg.tuning.tabular_path(
-                x,
-                y,
-                candidates=[candidate],
-                cv=3,
-                n_strengths=8,
-                epochs=50,
-                patience=6,
-                engine=engine,
-            )
-            seconds = time.perf_counter() - start
-            totals[engine] += seconds
-            best = found.path.best()
+        for engine, result in found.items():
+            path = result.paths[number]
+            best = path.best()
             line += (
-                f"  {engine} {seconds:6.1f} s, CV {found.path.val_data_loss[best]:.4f}"
-                f" ± {found.path.val_standard_error[best]:.4f}"
+                f"  {engine} {np.sum(path.seconds):6.1f} s, CV "
+                f"{path.val_data_loss[best]:.4f} ± {path.val_standard_error[best]:.4f}"
             )
         print(line, flush=True)
     ratio = totals["sequential"] / totals["members"]
     print(
         f"  all families: sequential {totals['sequential']:.1f} s, members "
-        f"{totals['members']:.1f} s ({ratio:.1f}x faster)"
+        f"{totals['members']:.1f} s ({ratio:.1f}x faster); chosen: "
+        + ", ".join(f"{e} {r.label}" for e, r in found.items())
     )
 
 
