@@ -14,6 +14,7 @@ import kreg
 from kreg.tuning.tuner import cross_validated as tuner_module
 
 EPOCHS = 2
+FOLDS = 2  # of the shared search: two fits fewer per trial than three
 
 
 def _data(n=24, seed=0):
@@ -46,7 +47,7 @@ def _tuner(path, name="p", **kwargs):
 @pytest.fixture(scope="module")
 def searched(tmp_path_factory):
     x, y = _data()
-    tuner = _tuner(tmp_path_factory.mktemp("search"))
+    tuner = _tuner(tmp_path_factory.mktemp("search"), cv=FOLDS)
     tuner.search(x, y, epochs=EPOCHS, batch_size=8)
     return tuner, x, y
 
@@ -62,14 +63,14 @@ def test_fold_scores_mean_and_standard_error_are_stored_with_each_trial(searched
             stored = json.load(f)["metrics"]["metrics"]
         folds = [
             stored[f"val_data_loss_fold_{k}"]["observations"][0]["value"][0]
-            for k in range(3)
+            for k in range(FOLDS)
         ]
         np.testing.assert_allclose(row["fold_scores"], folds)
         assert row["mean"] == pytest.approx(np.mean(folds))
         assert row["standard_error"] == pytest.approx(
-            np.std(folds, ddof=1) / np.sqrt(3)
+            np.std(folds, ddof=1) / np.sqrt(FOLDS)
         )
-        for k in range(3):
+        for k in range(FOLDS):
             with open(os.path.join(trial_dir, f"fold_{k}.json")) as f:
                 fold = json.load(f)
             history = [log["val_data_loss"] for log in fold["history"]]
@@ -117,8 +118,8 @@ def test_a_corrupt_project_folder_is_a_clear_error(searched, tmp_path, broken):
     with pytest.raises(
         ValueError, match=f"Cannot resume.*{broken}.*corrupt.*overwrite=True"
     ):
-        _tuner(tmp_path)
-    _tuner(tmp_path, overwrite=True)  # starting afresh works
+        _tuner(tmp_path, cv=FOLDS)
+    _tuner(tmp_path, cv=FOLDS, overwrite=True)  # starting afresh works
 
 
 def _record_fits(monkeypatch) -> list[int]:
