@@ -22,7 +22,7 @@ def test_chief_and_two_workers_run_each_trial_once(tmp_path):
         "KERASTUNER_ORACLE_PORT",
     ):
         env.pop(name, None)
-    trials, folds = 3, 2
+    trials, folds = 2, 2
     done = subprocess.run(
         [
             sys.executable,

@@ -65,7 +65,7 @@ def test_a_killed_workers_trial_goes_to_another_worker(tmp_path):
         "--role",
         "process",
         "--trials",
-        "3",
+        "2",
         "--cv",
         "2",
         "--epochs",
@@ -104,7 +104,7 @@ def test_a_killed_workers_trial_goes_to_another_worker(tmp_path):
         out, _ = processes["chief"].communicate(timeout=180)
         assert processes["chief"].returncode == 0, out
         assert "goes to another worker" in out
-        assert "chief: 3 trials" in out
+        assert "chief: 2 trials" in out
         assert processes["tuner1"].wait(timeout=60) == 0
     finally:
         _kill_groups(processes.values())
@@ -113,8 +113,8 @@ def test_a_killed_workers_trial_goes_to_another_worker(tmp_path):
             log_file.close()
     project = tmp_path / "distributed"
     with open(project / "oracle.json") as f:
-        assert sorted(json.load(f)["end_order"]) == ["0", "1", "2"]
-    for i in range(3):
+        assert sorted(json.load(f)["end_order"]) == ["0", "1"]
+    for i in range(2):
         with open(project / f"trial_{i}" / "trial.json") as f:
             assert json.load(f)["status"] == "COMPLETED"
         with open(project / f"trial_{i}" / "cv.json") as f:
