@@ -504,9 +504,11 @@ def main(argv=None):
         for path in args.summarize:  # the seeds of a table may be in several
             with open(path) as f:
                 for name, seeds in json.load(f).items():
-                    kept = results.setdefault(name, [])
-                    done = {s.get("seed") for s in kept}
-                    kept += [s for s in seeds if s.get("seed") not in done]
+                    kept = {s.get("seed"): s for s in results.get(name, [])}
+                    for entry in seeds:  # a seed's methods may be in several
+                        seed = entry.get("seed")
+                        kept[seed] = {**entry, **kept.get(seed, {})}
+                    results[name] = list(kept.values())
         rows = summarize(results, list(NAMES))
         print_table(rows, list(NAMES))
         if args.choices:
