@@ -10,6 +10,7 @@ from kreg import members as mem
 from kreg._validation import check_float, check_int, invalid_argument
 from kreg.regularizers.kinds import KINDS
 from kreg.tuning import cross_validation, selection
+from kreg.tuning._session import fresh_session
 from kreg.tuning.models import tabular_model
 from kreg.tuning.path import RegularizationPath
 from kreg.tuning.path.grid import (
@@ -276,7 +277,7 @@ def _grid(make, x, y, shape, n_strengths, min_ratio, owner):
     top = _null_lambda_max(
         glm, reg, [glm.get_layer("linear").kernel], x[:rows], y[:rows], rows
     )
-    keras.backend.clear_session()
+    fresh_session()
     if top is None:
         raise ValueError(
             "member_path cannot compute λ_max: the data-loss gradient of the "
