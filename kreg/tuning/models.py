@@ -3,10 +3,11 @@
 import keras
 
 from kreg._validation import check_float, check_int, invalid_argument
+from kreg.members import stacked_tabular_model
 from kreg.metrics import DataLoss
 from kreg.optimizers import Proximal
 from kreg.tuning import search_space
-from kreg.tuning.hypermodel import HyperModel
+from kreg.tuning.hypermodel import HyperModel, _draw
 from kreg.tuning.tasks import model_task
 
 
@@ -139,13 +140,18 @@ def tabular_hypermodel(
 
     Tunes the input penalty (kind among ``kinds`` or none, strength on a log
     scale in ``[min_strength, max_strength]``) and the dropout rate in
-    ``[0, max_dropout]``. Defaults suit standardized inputs and targets.
+    ``[0, max_dropout]``. Defaults suit standardized inputs and targets. Its
+    ``build_members(hp, members)`` builds the same trial's net stacked
+    (:func:`kreg.members.stacked_tabular_model`), for
+    ``Tuner(folds_as_members=True)``.
 
     Example:
 
     >>> hypermodel = kreg.tuning.tabular_hypermodel(4)
     >>> import keras_tuner
     >>> model = hypermodel.build(keras_tuner.HyperParameters())
+    >>> hypermodel.build_members(keras_tuner.HyperParameters(), 3).members
+    3
     """
     owner = "tabular_hypermodel"
     n_features = check_int(n_features, "n_features", owner, low=1)
@@ -185,10 +191,35 @@ def tabular_hypermodel(
             units=units,
         )
 
-    return HyperModel(
+    def build_members(regularizer, dropout_rate, members):
+        return stacked_tabular_model(
+            regularizer,
+            dropout_rate,
+            members=members,
+            n_features=n_features,
+            n_outputs=n_outputs,
+            task=task,
+            units=units,
+        )
+
+    return _TabularHyperModel(
         build,
+        build_members,
         regularizer=lambda hp: search_space.regularizer(
             hp, kinds=kinds, min_strength=min_strength, max_strength=max_strength
         ),
         dropout_rate=lambda hp: search_space.dropout_rate(hp, max_value=max_dropout),
     )
+
+
+class _TabularHyperModel(HyperModel):
+    """A :class:`HyperModel` that also builds a trial's net stacked."""
+
+    def __init__(self, build, build_members, **space):
+        super().__init__(build, **space)
+        self._build_members = build_members
+
+    def build_members(self, hp, members: int):
+        """The trial's net, ``members`` copies side by side (a MemberModel)."""
+        values = {name: _draw(hp, name, spec) for name, spec in self.spaces.items()}
+        return self._build_members(members=members, **values)

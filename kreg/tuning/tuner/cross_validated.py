@@ -19,6 +19,7 @@ from kreg._validation import (
 )
 from kreg.tuning import _distributed, _progress, cross_validation, selection
 from kreg.tuning.search_space import regularization_level
+from kreg.tuning.tuner import member_folds
 from kreg.tuning.tuner.fold_checkpoint import _FoldCheckpoint
 from kreg.tuning.tuner.model import _as_hypermodel, _build
 from kreg.tuning.tuner.objective import _make_oracle, early_stopping
@@ -82,6 +83,15 @@ class Tuner(keras_tuner.Tuner):
         max_epochs: the most epochs of any fit: the largest epoch budget of
             `"hyperband"` (10 when `None`), and for the other oracles a cap
             on the ``epochs`` given to :meth:`search`. Defaults to `None`.
+        folds_as_members: fit a trial's folds as the members of one stacked
+            model (``kreg.members``), in one ``fit`` on every row, each member
+            masked to its fold's training rows and scored on its validation
+            rows in the same forward pass, each stopped on its own. The
+            hypermodel must have ``build_members(hp, members)`` returning a
+            compiled ``kreg.members.MemberModel`` (as
+            :func:`kreg.tuning.tabular_hypermodel`'s has); the objective must
+            be `"val_data_loss"`. The records are the sequential folds'.
+            Defaults to `False` (one fit per fold).
         worker_timeout: in KerasTuner's distributed mode, the seconds after
             which the chief gives up on a silent worker (killed, its machine
             gone): its running trial goes to another worker, or is marked
@@ -147,10 +157,19 @@ class Tuner(keras_tuner.Tuner):
         overwrite: bool = False,
         max_consecutive_failed_trials: int = 3,
         worker_timeout: float = 60.0,
+        folds_as_members: bool = False,
         **kwargs,
     ):
         owner = "Tuner"
         hypermodel = _as_hypermodel(hypermodel)
+        self.folds_as_members = check_bool(folds_as_members, "folds_as_members", owner)
+        if self.folds_as_members and not member_folds.can_build_members(hypermodel):
+            raise invalid_argument(
+                owner,
+                "folds_as_members",
+                "False for a hypermodel without a build_members(hp, members) method",
+                folds_as_members,
+            )
         # A truthy "no" must not delete a project: only a real bool counts.
         overwrite = check_bool(overwrite, "overwrite", owner)
         max_failed = check_int(
@@ -190,6 +209,14 @@ class Tuner(keras_tuner.Tuner):
             max_failed=max_failed,
             owner=owner,
         )
+        if self.folds_as_members and oracle.objective.name != "val_data_loss":
+            raise invalid_argument(
+                owner,
+                "folds_as_members",
+                "False unless the objective is 'val_data_loss' (the members' "
+                f"score; the objective is {oracle.objective.name!r})",
+                folds_as_members,
+            )
         directory = "." if directory is None else directory
         project_name = project_name or "untitled_project"
         is_worker = _compat.has_chief_oracle() and not _compat.is_chief_oracle()
@@ -256,6 +283,14 @@ class Tuner(keras_tuner.Tuner):
                     fit_kwargs[name],
                 )
             fit_kwargs.pop(name, None)
+        if self.folds_as_members:
+            # The roles of the rows are the stacked fit's sample_weight.
+            given = {"sample_weight": sample_weight, **fit_kwargs}
+            for name, value in given.items():
+                if value is not None:
+                    raise invalid_argument(
+                        owner, name, "None with folds_as_members=True", value
+                    )
         x, y, n = cross_validation.check_data(x, y, owner)
         if sample_weight is not None:
             _, sample_weight, _ = cross_validation.check_data(
@@ -327,6 +362,20 @@ class Tuner(keras_tuner.Tuner):
         epochs = int(hp.values.get("tuner/epochs", epochs))
         trial_dir = self.get_trial_dir(trial.trial_id)
         key = _trial_key(hp.values, self._data_key)
+        if self.folds_as_members:
+            folds = member_folds.run_member_folds(
+                self,
+                trial,
+                x,
+                y,
+                trial_dir=trial_dir,
+                key=key,
+                epochs=epochs,
+                batch_size=batch_size,
+                callbacks=callbacks,
+                verbose=verbose,
+            )
+            return self._summarize(trial, trial_dir, folds)
         folds = []
         for fold, (train, val) in enumerate(self._splits):
             folds.append(
@@ -347,6 +396,9 @@ class Tuner(keras_tuner.Tuner):
                     fit_kwargs=fit_kwargs,
                 )
             )
+        return self._summarize(trial, trial_dir, folds)
+
+    def _summarize(self, trial, trial_dir, folds):
         summary, metrics = _trial_summary(trial, folds, self.objective, self.tuner_id)
         _write_json(os.path.join(trial_dir, "cv.json"), summary)
         return metrics

@@ -1,0 +1,127 @@
+"""A trial's k folds fitted as the k members of one stacked model.
+
+``Tuner(folds_as_members=True)`` asks the hypermodel for
+``build_members(hp, members)``, a ``kreg.members.MemberModel`` of ``k``
+members, and fits it once on every row with the folds' roles
+(``kreg.members.split_roles``) as its ``sample_weight``: member ``j`` trains
+on fold ``j``'s training rows only and is scored on its validation rows. Each
+epoch ends with one inference-mode forward pass that scores every member (as
+Keras' ``validation_data`` does for a fold's own fit), and
+``kreg.members.MemberEarlyStopping`` freezes each member on its own. What is
+recorded per member is what a sequential fold records (``fold_<j>.json``:
+score at its best epoch, epochs run, the per-epoch logs), so the trial's
+summary, ``cv_results()`` and the refit epochs are computed by the same code.
+"""
+
+import os
+
+import keras
+import keras_tuner
+import numpy as np
+
+from kreg.members import MemberEarlyStopping, MemberModel, split_roles
+from kreg.tuning._session import fresh_session
+from kreg.tuning.tuner.store import _derive_seed, _read_json, _write_json
+from kreg.tuning.tuner.trials import _fold_result
+
+#: The hypermodel method a stacked trial needs.
+BUILD_MEMBERS = "build_members"
+
+
+def can_build_members(hypermodel) -> bool:
+    """Whether ``hypermodel`` has ``build_members(hp, members)``."""
+    return callable(getattr(hypermodel, BUILD_MEMBERS, None))
+
+
+class _MemberScores(keras.callbacks.Callback):
+    """Scores every member in inference mode at each epoch end and keeps
+    each member's per-epoch logs until it stops.
+
+    The vectors are written into the epoch's ``logs`` (Keras hands the same
+    dict to every later callback), so the ``MemberEarlyStopping`` after it
+    stops on these scores, not on the training steps' running means.
+    """
+
+    def __init__(self, x, y, roles):
+        super().__init__()
+        self.data = (x, y, roles)
+        self.history = None
+
+    def on_train_begin(self, logs=None):
+        self.history = [[] for _ in range(self.model.members)]
+
+    def on_epoch_end(self, epoch, logs=None):
+        active = np.asarray(self.model.active.numpy()) > 0
+        train, validation = self.model.score(*self.data)
+        if logs is not None:
+            logs["member_data_loss"] = train
+            logs["member_val_data_loss"] = validation
+        # A member frozen at an earlier epoch end has stopped: its fold's
+        # history ends there, as a sequential fold's fit would have.
+        for member in np.flatnonzero(active):
+            self.history[member].append(
+                {
+                    "data_loss": float(train[member]),
+                    "val_data_loss": float(validation[member]),
+                }
+            )
+
+
+def run_member_folds(
+    tuner, trial, x, y, *, trial_dir, key, epochs, batch_size, callbacks, verbose
+) -> list[dict]:
+    """The trial's fold results, from one fit of a k-member model.
+
+    Folds already recorded with this ``key`` are reused when all are; a
+    stacked fit interrupted midway starts again (it keeps no per-epoch
+    checkpoint).
+    """
+    splits = tuner._splits
+    paths = [os.path.join(trial_dir, f"fold_{j}.json") for j in range(len(splits))]
+    done = [_read_json(path) for path in paths]
+    if all(d is not None and d.get("key") == key for d in done):
+        return done
+    roles = split_roles(splits, len(y))
+    model = _build_members(tuner.hypermodel, trial, len(splits), tuner.seed)
+    scores = _MemberScores(x, y, roles)
+    fit_callbacks = [*tuner._deepcopy_callbacks(callbacks), scores]
+    if tuner.patience is not None:
+        fit_callbacks.append(
+            MemberEarlyStopping(
+                "member_val_data_loss",
+                patience=tuner.patience,
+                restore_best_weights=False,  # the trial keeps no model
+            )
+        )
+    model.fit(
+        x,
+        y,
+        sample_weight=roles,
+        epochs=epochs,
+        batch_size=batch_size,
+        callbacks=fit_callbacks,
+        verbose=verbose,
+    )
+    results = []
+    for path, history in zip(paths, scores.history):
+        result = _fold_result(history, tuner.objective, key)
+        _write_json(path, result)
+        results.append(result)
+    return results
+
+
+def _build_members(hypermodel, trial, members: int, seed: int) -> MemberModel:
+    fresh_session()
+    keras.utils.set_random_seed(_derive_seed(seed, trial.trial_id, 0))
+    model = getattr(hypermodel, BUILD_MEMBERS)(trial.hyperparameters, members)
+    if not isinstance(model, MemberModel) or model.members != members:
+        raise keras_tuner.errors.FatalTypeError(
+            f"build_members(hp, {members}) must return a compiled "
+            f"kreg.members.MemberModel of {members} members. Received: {model!r}"
+        )
+    if not model.compiled:
+        raise keras_tuner.errors.FatalValueError(
+            "build_members must return a compiled MemberModel (it sets its "
+            "own optimizer; the Tuner's loss and optimizer are not used)."
+        )
+    return model
