@@ -163,13 +163,6 @@ class Tuner(keras_tuner.Tuner):
         owner = "Tuner"
         hypermodel = _as_hypermodel(hypermodel)
         self.folds_as_members = check_bool(folds_as_members, "folds_as_members", owner)
-        if self.folds_as_members and not member_folds.can_build_members(hypermodel):
-            raise invalid_argument(
-                owner,
-                "folds_as_members",
-                "False for a hypermodel without a build_members(hp, members) method",
-                folds_as_members,
-            )
         # A truthy "no" must not delete a project: only a real bool counts.
         overwrite = check_bool(overwrite, "overwrite", owner)
         max_failed = check_int(
@@ -209,14 +202,8 @@ class Tuner(keras_tuner.Tuner):
             max_failed=max_failed,
             owner=owner,
         )
-        if self.folds_as_members and oracle.objective.name != "val_data_loss":
-            raise invalid_argument(
-                owner,
-                "folds_as_members",
-                "False unless the objective is 'val_data_loss' (the members' "
-                f"score; the objective is {oracle.objective.name!r})",
-                folds_as_members,
-            )
+        if self.folds_as_members:
+            member_folds.check_tuner(hypermodel, oracle.objective.name, owner)
         directory = "." if directory is None else directory
         project_name = project_name or "untitled_project"
         is_worker = _compat.has_chief_oracle() and not _compat.is_chief_oracle()
@@ -284,13 +271,7 @@ class Tuner(keras_tuner.Tuner):
                 )
             fit_kwargs.pop(name, None)
         if self.folds_as_members:
-            # The roles of the rows are the stacked fit's sample_weight.
-            given = {"sample_weight": sample_weight, **fit_kwargs}
-            for name, value in given.items():
-                if value is not None:
-                    raise invalid_argument(
-                        owner, name, "None with folds_as_members=True", value
-                    )
+            member_folds.check_search(sample_weight, fit_kwargs, owner)
         x, y, n = cross_validation.check_data(x, y, owner)
         if sample_weight is not None:
             _, sample_weight, _ = cross_validation.check_data(

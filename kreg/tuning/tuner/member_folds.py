@@ -19,6 +19,7 @@ import keras
 import keras_tuner
 import numpy as np
 
+from kreg._validation import invalid_argument
 from kreg.members import MemberEarlyStopping, MemberModel, split_roles
 from kreg.tuning._session import fresh_session
 from kreg.tuning.tuner.store import _derive_seed, _read_json, _write_json
@@ -28,9 +29,33 @@ from kreg.tuning.tuner.trials import _fold_result
 BUILD_MEMBERS = "build_members"
 
 
-def can_build_members(hypermodel) -> bool:
-    """Whether ``hypermodel`` has ``build_members(hp, members)``."""
-    return callable(getattr(hypermodel, BUILD_MEMBERS, None))
+def check_tuner(hypermodel, objective: str, owner: str) -> None:
+    """Raises unless ``folds_as_members=True`` can work with these."""
+    if not callable(getattr(hypermodel, BUILD_MEMBERS, None)):
+        raise invalid_argument(
+            owner,
+            "folds_as_members",
+            f"False for a hypermodel without a {BUILD_MEMBERS}(hp, members) method",
+            True,
+        )
+    if objective != "val_data_loss":
+        raise invalid_argument(
+            owner,
+            "folds_as_members",
+            "False unless the objective is 'val_data_loss' (the members' "
+            f"score; the objective is {objective!r})",
+            True,
+        )
+
+
+def check_search(sample_weight, fit_kwargs: dict, owner: str) -> None:
+    """The roles of the rows are the stacked fit's ``sample_weight``: no other
+    weights, and no further fit arguments."""
+    for name, value in {"sample_weight": sample_weight, **fit_kwargs}.items():
+        if value is not None:
+            raise invalid_argument(
+                owner, name, "None with folds_as_members=True", value
+            )
 
 
 class _MemberScores(keras.callbacks.Callback):
