@@ -356,8 +356,6 @@ def _missing_extras(command: str) -> bool:
 
 
 def _tune(args) -> int:
-    if _missing_extras("tune"):
-        return 1
     from kreg.cli import store
     from kreg.cli.lock import FolderInUse
     from kreg.cli.tune import UsageError, tune
@@ -399,6 +397,19 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # --help (0) or bad usage (2)
         return int(exit_.code or 0)
     command = {"tune": _tune, "report": _report}[args.command]
+    if args.command == "tune":
+        if _missing_extras("tune"):
+            return 1
+    if args.command == "tune" and args.data is not None:
+        # A mistyped path is told at once, not after TensorFlow has loaded.
+        from kreg._validation import InvalidArgumentError
+        from kreg.data.table import check_csv_path
+
+        try:
+            check_csv_path(args.data)
+        except InvalidArgumentError as error:
+            _error("tune", str(error))
+            return 2
     try:
         _start_tensorflow(args.verbose)
         return command(args)

@@ -63,10 +63,20 @@ def _listed(names, limit: int = 12) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _read_csv(path) -> pd.DataFrame:
+def check_csv_path(path) -> str:
+    """Returns ``path`` as a string; `InvalidArgumentError` unless it is a file.
+
+    Cheap and free of TensorFlow, so the command line can say it before it
+    spends seconds loading TensorFlow.
+    """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise invalid_argument(_OWNER, "data", "an existing CSV file", path)
+    return path
+
+
+def _read_csv(path) -> pd.DataFrame:
+    path = check_csv_path(path)
     try:
         with open(path, "rb") as f:
             head = f.read(1 << 13)

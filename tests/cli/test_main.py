@@ -160,6 +160,17 @@ def test_bad_input_in_a_subprocess(tmp_path):
     assert result.stdout == ""
 
 
+def test_a_missing_csv_is_told_before_tensorflow_loads(tmp_path, monkeypatch, capsys):
+    def load(verbose):
+        raise AssertionError("TensorFlow was loaded first")
+
+    # kreg.cli.main is also the function's name: the module from sys.modules.
+    monkeypatch.setattr(sys.modules["kreg.cli.main"], "_start_tensorflow", load)
+    assert main(["tune", str(tmp_path / "nope.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kreg tune: error: Invalid value for argument `data`")
+
+
 @pytest.mark.slow
 def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch):
     out = tmp_path / "run"
