@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import kreg
-from kreg.tuning.tuner import cross_validated as tuner_module
+from kreg.tuning.tuner import sequential_folds as tuner_module
 
 EPOCHS = 2
 FOLDS = 2  # of the shared search: two fits fewer per trial than three

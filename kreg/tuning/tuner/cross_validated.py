@@ -19,21 +19,18 @@ from kreg._validation import (
 )
 from kreg.tuning import _distributed, _progress, cross_validation, selection
 from kreg.tuning.search_space import regularization_level
-from kreg.tuning.tuner import member_folds
-from kreg.tuning.tuner.fold_checkpoint import _FoldCheckpoint
+from kreg.tuning.tuner import member_folds, sequential_folds
 from kreg.tuning.tuner.model import _as_hypermodel, _build
-from kreg.tuning.tuner.objective import _make_oracle, early_stopping
+from kreg.tuning.tuner.objective import _make_oracle
 from kreg.tuning.tuner.store import (
     _data_key,
     _derive_seed,
-    _read_json,
     _trial_key,
     _write_json,
     check_project,
 )
 from kreg.tuning.tuner.trials import (
     _cv_row,
-    _fold_result,
     _refit_epochs,
     _trial_summary,
 )
@@ -384,66 +381,8 @@ class Tuner(keras_tuner.Tuner):
         _write_json(os.path.join(trial_dir, "cv.json"), summary)
         return metrics
 
-    def _run_fold(
-        self,
-        trial,
-        fold,
-        train,
-        val,
-        x,
-        y,
-        sample_weight,
-        *,
-        trial_dir,
-        key,
-        epochs,
-        batch_size,
-        callbacks,
-        verbose,
-        fit_kwargs,
-    ):
-        done_path = os.path.join(trial_dir, f"fold_{fold}.json")
-        done = _read_json(done_path)
-        if done is not None and done.get("key") == key:
-            return done
-        state_dir = os.path.join(trial_dir, f"fold_{fold}_state")
-        seed = _derive_seed(self.seed, trial.trial_id, fold)
-        model = self._build_model(trial.hyperparameters, seed)
-        stopper = None
-        if self.patience is not None:
-            stopper = early_stopping(
-                self.objective.name, self.objective.direction, self.patience
-            )
-        checkpoint = _FoldCheckpoint(state_dir, key, stopper)
-        initial_epoch = checkpoint.restore_weights(model)
-        fold_callbacks = self._deepcopy_callbacks(callbacks)
-        fold_callbacks += [c for c in (stopper, checkpoint) if c is not None]
-        x_val, y_val = cross_validation.take(x, val), y[val]
-        validation = (x_val, y_val)
-        train_weight = None
-        if sample_weight is not None:
-            validation = (x_val, y_val, sample_weight[val])
-            train_weight = sample_weight[train]
-        # KerasTuner's hook: a hypermodel may prepare each fold's data in its
-        # own fit (kreg tune fits its preprocessing on the fold's rows).
-        self.hypermodel.fit(
-            trial.hyperparameters,
-            model,
-            cross_validation.take(x, train),
-            y[train],
-            sample_weight=train_weight,
-            validation_data=validation,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            batch_size=batch_size,
-            callbacks=fold_callbacks,
-            verbose=verbose,
-            **fit_kwargs,
-        )
-        result = _fold_result(checkpoint.logs, self.objective, key)
-        _write_json(done_path, result)
-        checkpoint.clear()
-        return result
+    def _run_fold(self, trial, fold, *args, **kwargs):
+        return sequential_folds.run_fold(self, trial, fold, *args, **kwargs)
 
     # ----------------------------------------------------------------- models
     def _build_model(self, hp, seed: int) -> keras.Model:
