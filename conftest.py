@@ -27,3 +27,19 @@ def _fixed_seed():
     # free_memory=False skips a gc.collect() per test (~0.15 s each, over a minute
     # in all); names and graphs are still reset.
     keras.backend.clear_session(free_memory=False)
+
+
+@pytest.fixture
+def float64():
+    """Float64 weights and computations for one test.
+
+    The dtype policy is set with floatx: Keras pins its global policy at the
+    first layer it builds, so floatx alone leaves a later model float32 (and its
+    compiled loss float64, which cannot add the float32 penalty).
+    """
+    policy = keras.config.dtype_policy()
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
+    yield
+    keras.config.set_floatx("float32")
+    keras.config.set_dtype_policy(policy)

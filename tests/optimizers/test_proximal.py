@@ -17,13 +17,6 @@ from kreg.optimizers import Proximal
 from tests.helpers import TraceCounter
 
 
-@pytest.fixture
-def float64():
-    keras.config.set_floatx("float64")
-    yield
-    keras.config.set_floatx("float32")
-
-
 def _regression(n=100, p=10, seed=0, outputs=None):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, p))
@@ -66,18 +59,16 @@ def _lasso_objective(x, y, coef, intercept, alpha, l1_ratio=1.0):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_lasso_reaches_sklearn_objective_and_support(dtype):
-    keras.config.set_floatx(dtype)
-    try:
-        x, y = _regression()
-        alpha = 0.1
-        reference = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(x, y)
-        # sklearn: 1/(2n)||y - Xw||^2 + alpha |w|_1; Keras mse has no 1/2.
-        model = _linear(10, kreg.regularizers.L1(2 * alpha))
-        model.compile(Proximal(keras.optimizers.SGD(1 / _lipschitz(x))), "mse")
-        _fit_full_batch(model, x.astype(dtype), y.astype(dtype), steps=300)
-    finally:
-        keras.config.set_floatx("float32")
+def test_lasso_reaches_sklearn_objective_and_support(dtype, request):
+    if dtype == "float64":
+        request.getfixturevalue("float64")
+    x, y = _regression()
+    alpha = 0.1
+    reference = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(x, y)
+    # sklearn: 1/(2n)||y - Xw||^2 + alpha |w|_1; Keras mse has no 1/2.
+    model = _linear(10, kreg.regularizers.L1(2 * alpha))
+    model.compile(Proximal(keras.optimizers.SGD(1 / _lipschitz(x))), "mse")
+    _fit_full_batch(model, x.astype(dtype), y.astype(dtype), steps=300)
     kernel, bias = _weights(model)
     ours = _lasso_objective(x, y, kernel.ravel(), bias[0], alpha)
     theirs = _lasso_objective(x, y, reference.coef_, reference.intercept_, alpha)

@@ -16,13 +16,6 @@ B = np.array([[2.0, -0.5, 0.0], [0.25, 1.0, -4.0]], "float32")  # 2 inputs x 3 u
 W = RNG.normal(size=(2, 3)).astype("float32")
 
 
-@pytest.fixture
-def float64():
-    keras.config.set_floatx("float64")
-    yield
-    keras.config.set_floatx("float32")
-
-
 def _factors(b, gamma):
     m = np.abs(b).astype("float64")
     return np.maximum(m, 1e-6 * m.max()) ** -gamma
