@@ -400,13 +400,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "tune":
         if _missing_extras("tune"):
             return 1
-    if args.command == "tune" and args.data is not None:
         # A mistyped path is told at once, not after TensorFlow has loaded.
         from kreg._validation import InvalidArgumentError
         from kreg.data.table import check_csv_path
 
         try:
-            check_csv_path(args.data)
+            if args.data is not None:
+                check_csv_path(args.data)
         except InvalidArgumentError as error:
             _error("tune", str(error))
             return 2
