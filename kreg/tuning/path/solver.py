@@ -59,6 +59,23 @@ def _full_batch_loss(model, x, y):
     return loss
 
 
+def _hessian_times(loss, variables):
+    """``vectors -> H @ vectors`` for the Hessian of ``loss()`` in
+    ``variables`` (double backprop, traced once)."""
+
+    @tf.function(autograph=False)
+    def hessian_times(vectors):
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                value = loss()
+            grads = inner.gradient(value, [v.value for v in variables])
+        return outer.gradient(
+            grads, [v.value for v in variables], output_gradients=vectors
+        )
+
+    return hessian_times
+
+
 class _Curvature:
     """The largest eigenvalue of the data loss's Hessian at the model's
     weights: power iteration on Hessian-vector products (traced once), full
@@ -69,18 +86,7 @@ class _Curvature:
         loss = _full_batch_loss(model, x, y)
         variables = model.trainable_variables
         self.variables = variables
-
-        @tf.function(autograph=False)
-        def hessian_times(vectors):
-            with tf.GradientTape() as outer:
-                with tf.GradientTape() as inner:
-                    value = loss()
-                grads = inner.gradient(value, [v.value for v in variables])
-            return outer.gradient(
-                grads, [v.value for v in variables], output_gradients=vectors
-            )
-
-        self.hessian_times = hessian_times
+        self.hessian_times = _hessian_times(loss, variables)
 
     def top(self) -> float | None:
         rng = np.random.default_rng(0)

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from kreg import members as mem
 from kreg.members.losses import member_losses
-from kreg.tuning.path.solver import GLM_MOMENTUM
+from kreg.tuning.path.solver import GLM_MOMENTUM, _hessian_times
 
 
 class _Stack:
@@ -151,17 +151,7 @@ class _Curvature:
             losses = member_losses(task, y, model(x, training=False))
             return tf.reduce_sum(tf.reduce_sum(losses * train, axis=0) / count)
 
-        @tf.function(autograph=False)
-        def hessian_times(vectors):
-            with tf.GradientTape() as outer:
-                with tf.GradientTape() as inner:
-                    value = loss()
-                grads = inner.gradient(value, [v.value for v in variables])
-            return outer.gradient(
-                grads, [v.value for v in variables], output_gradients=vectors
-            )
-
-        self.hessian_times = hessian_times
+        self.hessian_times = _hessian_times(loss, variables)
 
     def top(self) -> np.ndarray:
         rng = np.random.default_rng(0)

@@ -21,12 +21,15 @@ from kreg._validation import (
     check_float,
     check_int,
     check_seed,
-    invalid_argument,
 )
 from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
-from kreg.tuning.path.grid import _check_regularizer, _null_lambda_max
+from kreg.tuning.path.grid import (
+    _check_regularizer,
+    _check_strengths,
+    _null_lambda_max,
+)
 from kreg.tuning.path.model import (
     _compile,
     _feeds_weights,
@@ -130,20 +133,7 @@ def stacked_path(
     seed = check_seed(seed, owner)
     sparsity_tol = check_float(sparsity_tol, "sparsity_tol", owner, low=0.0)
     if strengths is not None:
-        strengths = np.asarray(strengths, dtype="float64")
-        if (
-            strengths.ndim != 1
-            or strengths.size == 0
-            or not np.all(np.isfinite(strengths))
-            or np.any(strengths <= 0)
-            or np.any(np.diff(strengths) >= 0)
-        ):
-            raise invalid_argument(
-                owner,
-                "strengths",
-                "a non-empty decreasing sequence of positive floats",
-                strengths,
-            )
+        strengths = _check_strengths(strengths, owner)
     if max_strength is not None:
         max_strength = check_float(
             max_strength, "max_strength", owner, low=0.0, low_inclusive=False
