@@ -15,6 +15,7 @@ from sklearn.base import clone
 
 from kreg import tuning
 from kreg.data import make_preprocessor, output_width
+from kreg.members import stacked_tabular_model
 from kreg.metrics import DataLoss
 
 
@@ -25,6 +26,14 @@ class TabularHyperModel(keras_tuner.HyperModel):
     hook) as they are. The "features" it splits are row indices, so there the
     preprocessing is fitted on the fold's training rows only and applied to
     its validation rows: no statistic of a validation fold reaches the model.
+
+    With ``Tuner(folds_as_members=True)`` the k folds train as the k members
+    of one stacked model (:meth:`build_members`), and
+    :meth:`prepare_members` gives each member its own copy of the features,
+    preprocessed by the fold's own fitted preprocessor (the same arrays a
+    sequential fold's :meth:`fit` makes): a member axis on the input,
+    ``(rows, k, width)``, and on a regression target (each fold's own
+    scaling).
 
     Args:
         features: the training rows' feature columns.
@@ -88,6 +97,41 @@ class TabularHyperModel(keras_tuner.HyperModel):
             return model.fit(x, y, **kwargs)
         _, _, [(x, y), valid] = self.prepare(x, validation_data[0])
         return model.fit(x, y, validation_data=valid, **kwargs)
+
+    def build_members(self, hp: keras_tuner.HyperParameters, members: int):
+        """The trial's net stacked ``members`` times (a ``MemberModel``), each
+        member reading its own features (``(batch, members, width)``)."""
+        if self.regularized:
+            return self.space.build_members(hp, members, member_inputs=True)
+        return stacked_tabular_model(
+            None,
+            members=members,
+            n_features=self.width,
+            member_inputs=True,
+            **self._shape,
+        )
+
+    def prepare_members(self, hp, x, y, splits):
+        """The stacked fit's ``(x, y)`` for the table rows ``x`` (indices)
+        and the folds ``splits`` (positions in ``x``): member ``j``'s features
+        (and regression target) preprocessed as fold ``j``'s :meth:`fit`
+        would, by a preprocessor fitted on its training rows only.
+
+        Returns ``x`` of shape ``(rows, k, width)`` and ``y`` of shape
+        ``(rows, k, 1)`` for regression, else the encoded target shared by
+        the members (class indices or a ``(rows, 1)`` column of 0/1).
+        """
+        rows = _rows(x)
+        xs, ys = [], []
+        for train, _ in splits:
+            _, _, [_, (x_member, y_member)] = self.prepare(rows[train], rows)
+            xs.append(x_member)
+            ys.append(y_member)
+        if self.task == "regression":
+            y = np.stack(ys, axis=1).reshape(len(rows), len(splits), 1)
+        else:
+            y = ys[0]  # labels are not preprocessed: the same for every member
+        return np.stack(xs, axis=1), y
 
     def build_plain(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         """The trial's net as a plain ``keras.Model``, to refit and save."""

@@ -209,6 +209,15 @@ def build_parser() -> argparse.ArgumentParser:
         "the average of its fold models and that fit; a GLM is saved alone)",
     )
     tune.add_argument(
+        "--no-members",
+        action="store_const",
+        const=False,
+        dest="members",
+        help="with --search: fit each fold of a trial on its own, one after "
+        "another (default: a trial's k folds train together as the k members "
+        "of one stacked model, each with its own fold's preprocessing)",
+    )
+    tune.add_argument(
         "--test-size",
         type=_test_size,
         metavar="FRACTION",
@@ -298,6 +307,7 @@ def _settings(args) -> tuple[Settings, set[str]]:
         "seed",
         "non_numeric_as_missing",
         "ensemble",
+        "members",
     ):
         value = getattr(args, name)
         if value is not None:

@@ -37,7 +37,8 @@ BASELINE_DIR = "baseline"
 
 
 class FoldProgress(keras.callbacks.Callback):
-    """Tells the progress bar when a fold's fit ends.
+    """Tells the progress bar when a fold's fit ends (all k at once when the
+    folds train as the members of one fit).
 
     The tuner deep-copies callbacks for every fit; each copy shares the one
     progress bar.
@@ -51,7 +52,8 @@ class FoldProgress(keras.callbacks.Callback):
         return FoldProgress(self.progress)
 
     def on_train_end(self, logs=None):
-        self.progress.fold_done()
+        for _ in range(getattr(self.model, "members", 1)):
+            self.progress.fold_done()
 
 
 class RunTuner(tuning.Tuner):
@@ -156,6 +158,10 @@ def _tuner(run: Run, build, project, oracle, max_trials, progress, *, record=Tru
         overwrite=False,
         out=run.out if record else None,
         progress=progress,
+        # Each trial's k folds as the k members of one stacked fit, each
+        # member with its own fold's preprocessing (--no-members: one fit
+        # per fold).
+        folds_as_members=run.settings.members,
     )
 
 

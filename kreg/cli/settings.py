@@ -10,7 +10,7 @@ SEARCHES = ("path", *TUNERS)
 RULES = ("min", "1se")
 
 #: Settings that may change when a run resumes (a bigger budget, say).
-RESUMABLE = ("trials", "epochs", "rule", "ensemble")
+RESUMABLE = ("trials", "epochs", "rule", "ensemble", "members")
 
 
 @dataclasses.dataclass
@@ -32,6 +32,9 @@ class Settings:
     #: Whether a net family's saved model averages its fold models with its
     #: all-rows fit (``--no-ensemble``: the all-rows fit alone).
     ensemble: bool = True
+    #: Whether a --search trial's k folds train as the k members of one
+    #: stacked fit (``--no-members``: one fit per fold, one after another).
+    members: bool = True
 
     @property
     def path(self) -> bool:

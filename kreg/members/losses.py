@@ -20,11 +20,13 @@ def member_losses(task: str, y, predictions):
     """The per-row, per-member data loss, ``(batch, members)``.
 
     Each member's loss is the one its separate model would be compiled with
-    (``LOSSES[task]``), on the same target: ``y`` is shared by all members.
+    (``LOSSES[task]``), on the same target (``y`` shared by all members) or on
+    its own (``y`` with a member axis: each fold's own target scaling, say).
 
     Args:
         task: `"regression"`, `"binary"` or `"multiclass"`.
-        y: targets, ``(batch, outputs)`` (class indices ``(batch,)`` or
+        y: targets, ``(batch, outputs)``, or ``(batch, members, outputs)``
+            for one target per member (class indices ``(batch,)`` or
             ``(batch, 1)`` for `"multiclass"`).
         predictions: ``(batch, members, outputs)``, after the activation.
 
@@ -45,7 +47,8 @@ def member_losses(task: str, y, predictions):
     y = ops.cast(ops.convert_to_tensor(y), predictions.dtype)
     if len(y.shape) == 1:
         y = ops.expand_dims(y, -1)
-    y = ops.repeat(ops.expand_dims(y, 1), members, axis=1)
+    if len(y.shape) == 2:
+        y = ops.repeat(ops.expand_dims(y, 1), members, axis=1)
     if task == "binary":
         return keras.losses.binary_crossentropy(y, predictions)
     return ops.mean(ops.square(y - predictions), axis=-1)

@@ -25,6 +25,7 @@ def stacked_tabular_model(
     depth: int = 1,
     select_inputs: bool = False,
     learning_rate: float = 1e-2,
+    member_inputs: bool = False,
 ) -> MemberModel:
     """``members`` copies of ``kreg.tuning.tabular_model``, trained side by side.
 
@@ -54,6 +55,10 @@ def stacked_tabular_model(
             ``tabular_model``'s. Defaults to `False`.
         learning_rate: Adam's learning rate inside ``Proximal``. Defaults to
             `1e-2`.
+        member_inputs: the input has a member axis, ``(batch, members,
+            n_features)``: each member reads its own features (each fold's
+            own preprocessing, say). Defaults to `False` (one input
+            ``(batch, n_features)`` shared by all members).
 
     Example:
 
@@ -70,6 +75,8 @@ def stacked_tabular_model(
     depth = check_int(depth, "depth", owner, low=1)
     if not isinstance(select_inputs, bool):
         raise invalid_argument(owner, "select_inputs", "a bool", select_inputs)
+    if not isinstance(member_inputs, bool):
+        raise invalid_argument(owner, "member_inputs", "a bool", member_inputs)
     task = check_choice(task, "task", owner, TASKS)
     if task == "binary" and n_outputs != 1:
         raise invalid_argument(owner, "n_outputs", "1 for task='binary'", n_outputs)
@@ -80,7 +87,8 @@ def stacked_tabular_model(
         )
     # A copy with per-member strengths, so group penalties group per member.
     regularizer = stack_regularizer(regularizer, members)
-    inputs = keras.Input((n_features,))
+    # StackedDense reads either shape: shared or per-member features.
+    inputs = keras.Input((members, n_features) if member_inputs else (n_features,))
     if units and select_inputs:
         z = StackedDense(
             n_outputs + units, members, kernel_regularizer=regularizer, name="inputs"

@@ -191,7 +191,7 @@ def tabular_hypermodel(
             units=units,
         )
 
-    def build_members(regularizer, dropout_rate, members):
+    def build_members(regularizer, dropout_rate, members, **options):
         return stacked_tabular_model(
             regularizer,
             dropout_rate,
@@ -200,6 +200,7 @@ def tabular_hypermodel(
             n_outputs=n_outputs,
             task=task,
             units=units,
+            **options,
         )
 
     return _TabularHyperModel(
@@ -219,7 +220,9 @@ class _TabularHyperModel(HyperModel):
         super().__init__(build, **space)
         self._build_members = build_members
 
-    def build_members(self, hp, members: int):
-        """The trial's net, ``members`` copies side by side (a MemberModel)."""
+    def build_members(self, hp, members: int, **options):
+        """The trial's net, ``members`` copies side by side (a MemberModel);
+        ``options`` go to :func:`kreg.members.stacked_tabular_model`
+        (``member_inputs=True``, say)."""
         values = {name: _draw(hp, name, spec) for name, spec in self.spaces.items()}
-        return self._build_members(members=members, **values)
+        return self._build_members(members=members, **values, **options)

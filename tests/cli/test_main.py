@@ -222,6 +222,12 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
     final = report["final"]["models"]
     assert set(final) == {"min", "1se", "unregularized"}
     assert 0 <= final["min"]["test"]["accuracy"] <= 1
+    # The folds trained as the members of one stacked fit: their logs have
+    # the members' scores (accuracy too), not a sequential fit's val_loss.
+    assert report["settings"]["members"] is True
+    fold = json.loads((out / "search" / "trial_0" / "fold_0.json").read_text())
+    assert "val_loss" not in fold["history"][0]
+    assert 0 <= final["min"]["cv_accuracy"] <= 1
     assert final["min"]["test"]["log_loss"] > 0 and final["min"]["cv_se"] >= 0
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 1 and {"fold_1", "fold_2"} <= set(trials.columns)

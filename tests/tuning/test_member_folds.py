@@ -114,3 +114,12 @@ def test_a_hypermodel_without_build_members_is_a_clear_error(tmp_path):
             objective="val_loss",
             folds_as_members=True,
         )
+
+
+def test_a_hypermodel_whose_fit_prepares_data_needs_prepare_members(tmp_path):
+    class Preparing(_Keeping):
+        def fit(self, hp, model, *args, **kwargs):
+            return model.fit(*args, **kwargs)
+
+    with pytest.raises(ValueError, match="own fit has no prepare_members"):
+        _tuner(tmp_path, Preparing(), folds_as_members=True)

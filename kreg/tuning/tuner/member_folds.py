@@ -11,6 +11,13 @@ Keras' ``validation_data`` does for a fold's own fit), and
 recorded per member is what a sequential fold records (``fold_<j>.json``:
 score at its best epoch, epochs run, the per-epoch logs), so the trial's
 summary, ``cv_results()`` and the refit epochs are computed by the same code.
+
+A hypermodel that prepares each fold's rows in ``fit`` (KerasTuner's hook:
+``kreg tune`` fits its imputation and scaling there) prepares the members'
+data in ``prepare_members(hp, x, y, splits)`` instead: it returns the
+stacked fit's ``(x, y)``, with a member axis where the members' data differ
+(``x`` of shape ``(rows, members, features)``: member ``j``'s preprocessing
+fitted on fold ``j``'s training rows only).
 """
 
 import os
@@ -20,13 +27,21 @@ import keras_tuner
 import numpy as np
 
 from kreg._validation import invalid_argument
-from kreg.members import MemberEarlyStopping, MemberModel, split_roles
+from kreg.members import (
+    TRAIN,
+    VALIDATION,
+    MemberEarlyStopping,
+    MemberModel,
+    split_roles,
+)
 from kreg.tuning._session import fresh_session
 from kreg.tuning.tuner.store import _derive_seed, _read_json, _write_json
 from kreg.tuning.tuner.trials import _fold_result
 
 #: The hypermodel method a stacked trial needs.
 BUILD_MEMBERS = "build_members"
+#: The optional hypermodel method that prepares the stacked fit's data.
+PREPARE_MEMBERS = "prepare_members"
 
 
 def check_tuner(hypermodel, objective: str, owner: str) -> None:
@@ -36,6 +51,18 @@ def check_tuner(hypermodel, objective: str, owner: str) -> None:
             owner,
             "folds_as_members",
             f"False for a hypermodel without a {BUILD_MEMBERS}(hp, members) method",
+            True,
+        )
+    overrides_fit = (
+        getattr(type(hypermodel), "fit", None) is not keras_tuner.HyperModel.fit
+    )
+    if overrides_fit and not callable(getattr(hypermodel, PREPARE_MEMBERS, None)):
+        # Its fit (each fold's own preprocessing, say) would be bypassed.
+        raise invalid_argument(
+            owner,
+            "folds_as_members",
+            f"False for a hypermodel whose own fit has no {PREPARE_MEMBERS}(hp, "
+            "x, y, splits) beside it (the stacked fit does not call fit)",
             True,
         )
     if objective != "val_data_loss":
@@ -60,7 +87,8 @@ def check_search(sample_weight, fit_kwargs: dict, owner: str) -> None:
 
 class _MemberScores(keras.callbacks.Callback):
     """Scores every member in inference mode at each epoch end and keeps
-    each member's per-epoch logs until it stops.
+    each member's per-epoch logs until it stops (with the accuracy for a
+    classifier, as a sequential fold's ``accuracy`` metric).
 
     The vectors are written into the epoch's ``logs`` (Keras hands the same
     dict to every later callback), so the ``MemberEarlyStopping`` after it
@@ -81,15 +109,42 @@ class _MemberScores(keras.callbacks.Callback):
         if logs is not None:
             logs["member_data_loss"] = train
             logs["member_val_data_loss"] = validation
+        accuracy = _member_accuracy(self.model, *self.data)
         # A member frozen at an earlier epoch end has stopped: its fold's
         # history ends there, as a sequential fold's fit would have.
         for member in np.flatnonzero(active):
-            self.history[member].append(
-                {
-                    "data_loss": float(train[member]),
-                    "val_data_loss": float(validation[member]),
-                }
-            )
+            log = {
+                "data_loss": float(train[member]),
+                "val_data_loss": float(validation[member]),
+            }
+            if accuracy is not None:
+                log["accuracy"] = float(accuracy[0][member])
+                log["val_accuracy"] = float(accuracy[1][member])
+            self.history[member].append(log)
+
+
+def _member_accuracy(model, x, y, roles):
+    """Each member's accuracy on its training and its validation rows, in
+    inference mode (`None` for regression); the threshold of Keras'
+    ``BinaryAccuracy`` (0.5) for one sigmoid output."""
+    if model.task == "regression":
+        return None
+    predictions = np.asarray(model.predict_on_batch(x))  # (rows, members, outputs)
+    y = np.asarray(y)
+    # (rows, 1) shared by all members, or (rows, members) with a member axis
+    labels = y[..., 0] if y.ndim == 3 else y.reshape(len(predictions), -1)[:, :1]
+    if model.task == "binary":
+        guesses = (predictions[..., 0] > 0.5).astype(labels.dtype)
+    else:
+        guesses = np.argmax(predictions, axis=-1)
+    correct = (guesses == labels).astype("float64")  # (rows, members)
+    out = []
+    for role in (TRAIN, VALIDATION):
+        mask = np.asarray(roles) == role
+        count = mask.sum(axis=0)
+        hits = (correct * mask).sum(axis=0)
+        out.append(np.where(count > 0, hits / np.maximum(count, 1), np.nan))
+    return tuple(out)
 
 
 def run_member_folds(
@@ -107,6 +162,9 @@ def run_member_folds(
     if all(d is not None and d.get("key") == key for d in done):
         return done
     roles = split_roles(splits, len(y))
+    prepare = getattr(tuner.hypermodel, PREPARE_MEMBERS, None)
+    if callable(prepare):
+        x, y = prepare(trial.hyperparameters, x, y, splits)
     model = _build_members(tuner.hypermodel, trial, len(splits), tuner.seed)
     scores = _MemberScores(x, y, roles)
     fit_callbacks = [*tuner._deepcopy_callbacks(callbacks), scores]
