@@ -4,9 +4,11 @@
 ``build_members(hp, members)``, a ``kreg.members.MemberModel`` of ``k``
 members, and fits it once on every row with the folds' roles
 (``kreg.members.split_roles``) as its ``sample_weight``: member ``j`` trains
-on fold ``j``'s training rows only and is scored on its validation rows. Each
-epoch ends with one inference-mode forward pass that scores every member (as
-Keras' ``validation_data`` does for a fold's own fit), and
+on fold ``j``'s training rows only and is scored on its validation rows
+(batches hold about ``batch_size`` training rows of each member: see
+:func:`member_batch_size`). Each epoch ends with one inference-mode forward
+pass that scores every member (as Keras' ``validation_data`` does for a
+fold's own fit), and
 ``kreg.members.MemberEarlyStopping`` freezes each member on its own. What is
 recorded per member is what a sequential fold records (``fold_<j>.json``:
 score at its best epoch, epochs run, the per-epoch logs), so the trial's
@@ -181,7 +183,7 @@ def run_member_folds(
         y,
         sample_weight=roles,
         epochs=epochs,
-        batch_size=batch_size,
+        batch_size=member_batch_size(batch_size, splits, len(y)),
         callbacks=fit_callbacks,
         verbose=verbose,
     )
@@ -191,6 +193,16 @@ def run_member_folds(
         _write_json(path, result)
         results.append(result)
     return results
+
+
+def member_batch_size(batch_size: int, splits, rows: int) -> int:
+    """The stacked fit's batch size: a member trains on about ``(k-1)/k`` of
+    a batch's rows, so ``batch_size * rows / training rows`` gives each member
+    about ``batch_size`` training rows per step and the steps per epoch of its
+    sequential fold's fit (an epoch then means what it means there, and the
+    refit's epochs, found by cross-validation, too)."""
+    train_rows = float(np.mean([len(train) for train, _ in splits]))
+    return max(batch_size, round(batch_size * rows / max(train_rows, 1.0)))
 
 
 def _build_members(hypermodel, trial, members: int, seed: int) -> MemberModel:
