@@ -87,8 +87,12 @@ class Tuner(keras_tuner.Tuner):
             hypermodel must have ``build_members(hp, members)`` returning a
             compiled ``kreg.members.MemberModel`` (as
             :func:`kreg.tuning.tabular_hypermodel`'s has); the objective must
-            be `"val_data_loss"`. The records are the sequential folds'.
-            Defaults to `False` (one fit per fold).
+            be `"val_data_loss"`. A hypermodel whose own ``fit`` prepares
+            each fold's rows also needs ``prepare_members(hp, x, y, splits)``
+            returning the stacked fit's ``(x, y)`` (a member axis where the
+            members' data differ). Batches hold about ``batch_size``
+            training rows of each member. The records are the sequential
+            folds'. Defaults to `False` (one fit per fold).
         worker_timeout: in KerasTuner's distributed mode, the seconds after
             which the chief gives up on a silent worker (killed, its machine
             gone): its running trial goes to another worker, or is marked
