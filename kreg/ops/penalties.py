@@ -86,8 +86,14 @@ def group_axes(rank: int, groups: str, members: bool = False) -> tuple[int, ...]
             f"units and inputs to group. Received a weight of rank {rank}"
             + (" (with a member axis: members=True)." if members else ".")
         )
-    kept = rank - 1 if groups == "units" else rank - 2
+    kept = rank + group_axis(groups)
     return tuple(axis for axis in range(int(members), rank) if axis != kept)
+
+
+def group_axis(groups: str) -> int:
+    """The axis that indexes the groups: the units (the last axis) or the
+    inputs (axis -2)."""
+    return -1 if groups == "units" else -2
 
 
 def safe_norm(w, axis):
@@ -141,7 +147,6 @@ def group_factor_for_weights(factor, shape, groups: str):
     if factor is None:
         return None
     factor = ops.convert_to_tensor(factor)
-    kept = len(shape) - 1 if groups == "units" else len(shape) - 2
     new_shape = [1] * len(shape)
-    new_shape[kept] = -1
+    new_shape[group_axis(groups)] = -1
     return ops.reshape(factor, new_shape)

@@ -12,9 +12,7 @@ from kreg._validation import (
 from kreg.ops.penalties import (
     GROUP_SPECS,
     group_axes,
-    group_factor_for_weights,
     group_lasso_penalty,
-    group_size,
     l1_penalty,
 )
 from kreg.regularizers.base import (
@@ -22,6 +20,9 @@ from kreg.regularizers.base import (
     Regularizer,
     elementwise_bound,
     group_bound,
+    group_factor_shape,
+    group_parts,
+    kept_groups,
 )
 
 #: An estimate of exactly 0 (a weight or group the first fit dropped) counts
@@ -129,7 +130,7 @@ class AdaptiveLasso(Regularizer):
     def factor_shape(self, shape) -> tuple:
         if self.groups is None or len(shape) < 2:
             return super().factor_shape(shape)
-        return (shape[-1] if self.groups == "units" else shape[-2],)
+        return group_factor_shape(shape, self.groups)
 
     def check_factor_shape(self, shape) -> None:
         # The factors come from the estimate: name the argument the user gave.
@@ -145,15 +146,11 @@ class AdaptiveLasso(Regularizer):
             ) from None
 
     def proximal(self, shape, dtype) -> ProximalCoefficients:
-        strength = self._strength_for(shape, dtype)
-        factor = self._factor(dtype)
         if self.groups is None:
-            return ProximalCoefficients(l1=strength * factor)
-        factor = group_factor_for_weights(factor, shape, self.groups)
-        scale = float(group_size(shape, self.groups, self.members is not None))
-        return ProximalCoefficients(
-            group=strength * scale**0.5 * factor, groups=self.groups
-        )
+            strength = self._strength_for(shape, dtype)
+            return ProximalCoefficients(l1=strength * self._factor(dtype))
+        strength, factor, scale = group_parts(self, self.groups, shape, dtype)
+        return ProximalCoefficients(group=strength * scale * factor, groups=self.groups)
 
     def lambda_max(self, gradient) -> float:
         """``max_j |g_j| |b_j|^gamma``, or with groups
@@ -167,7 +164,7 @@ class AdaptiveLasso(Regularizer):
         # since the floor can only fall when the largest estimate is cut.
         magnitude = self._magnitude
         if self.groups is not None:
-            kept = magnitude[cols if self.groups == "units" else rows]
+            kept = magnitude[kept_groups(self.groups, rows, cols)]
         elif len(shape) >= 2:
             kept = np.broadcast_to(magnitude, shape)[..., rows, :][..., cols]
         else:

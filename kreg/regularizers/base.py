@@ -13,7 +13,12 @@ import numpy as np
 from keras import ops
 
 from kreg._validation import check_float, invalid_argument
-from kreg.ops.penalties import group_axes
+from kreg.ops.penalties import (
+    group_axes,
+    group_axis,
+    group_factor_for_weights,
+    group_size,
+)
 from kreg.regularizers.sum import Sum
 
 #: glmnet's stand-in ``l1_ratio`` for λ_max when a penalty has no L1 part:
@@ -283,6 +288,27 @@ def group_bound(gradient, groups: str, factor) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(f > 0, norms / (np.sqrt(p) * f), 0.0)
     return float(np.max(ratio))
+
+
+def group_factor_shape(shape, groups: str) -> tuple:
+    """The shape of one factor per group of a weight of ``shape`` (of rank >= 2)."""
+    return (shape[group_axis(groups)],)
+
+
+def kept_groups(groups: str, rows, cols):
+    """The groups that stay when ``Regularizer.sliced`` cuts a weight to
+    ``rows`` (inputs) and ``cols`` (units)."""
+    return cols if groups == "units" else rows
+
+
+def group_parts(reg: Regularizer, groups: str, shape, dtype) -> tuple:
+    """The parts of the prox of ``reg``'s group term for a weight of
+    ``shape``: its strength, its per-group factor broadcast to the weight
+    (1.0 without factors) and ``sqrt(p_g)``."""
+    factor = group_factor_for_weights(reg._factor(dtype), shape, groups)
+    factor = 1.0 if factor is None else factor
+    scale = float(group_size(shape, groups, reg.members is not None)) ** 0.5
+    return reg._strength_for(shape, dtype), factor, scale
 
 
 def group_factors(g, groups: str, factor):

@@ -9,14 +9,16 @@ from kreg.ops.penalties import (
     GROUP_SPECS,
     group_factor_for_weights,
     group_lasso_penalty,
-    group_size,
     l1_penalty,
 )
 from kreg.regularizers.base import (
     ProximalCoefficients,
     Regularizer,
     group_bound,
+    group_factor_shape,
     group_factors,
+    group_parts,
+    kept_groups,
 )
 
 
@@ -67,27 +69,17 @@ class GroupLasso(Regularizer):
         return group_lasso_penalty(x, self.groups, self._factor(x.dtype))
 
     def factor_shape(self, shape) -> tuple:
-        # One factor per group: the units (last axis) or the inputs (axis -2).
         if len(shape) < 2:
             return tuple(shape)  # no groups: the penalty itself will say so
-        return (shape[-1] if self.groups == "units" else shape[-2],)
+        return group_factor_shape(shape, self.groups)
 
     def member_penalties(self, x):
         factor = self._factor(x.dtype)
         return group_lasso_penalty(x, self.groups, factor, members=True)
 
     def proximal(self, shape, dtype) -> ProximalCoefficients:
-        strength, factor, scale = self._group_parts(shape, dtype)
+        strength, factor, scale = group_parts(self, self.groups, shape, dtype)
         return ProximalCoefficients(group=strength * scale * factor, groups=self.groups)
-
-    def _group_parts(self, shape, dtype):
-        """The strength, the per-group factor broadcast to the weight, and
-        ``sqrt(p_g)``."""
-        factor = group_factor_for_weights(self._factor(dtype), shape, self.groups)
-        factor = 1.0 if factor is None else factor
-        members = self.members is not None
-        scale = float(group_size(shape, self.groups, members)) ** 0.5
-        return self._strength_for(shape, dtype), factor, scale
 
     def lambda_max(self, gradient) -> float:
         """``max_g ||g_g||_2 / (sqrt(p_g) f_g)`` (Yuan & Lin's KKT bound)."""
@@ -98,7 +90,7 @@ class GroupLasso(Regularizer):
         config = self.get_config()
         factor = self.penalty_factor
         if factor is not None and factor.size > 1:
-            kept = cols if self.groups == "units" else rows
+            kept = kept_groups(self.groups, rows, cols)
             config["penalty_factor"] = np.asarray(factor).ravel()[kept].tolist()
         return type(self).from_config(config)
 
@@ -171,7 +163,7 @@ class SparseGroupLasso(GroupLasso):
         )
 
     def proximal(self, shape, dtype) -> ProximalCoefficients:
-        strength, factor, scale = self._group_parts(shape, dtype)
+        strength, factor, scale = group_parts(self, self.groups, shape, dtype)
         return ProximalCoefficients(
             l1=strength * self.l1_ratio * factor,
             group=strength * (1.0 - self.l1_ratio) * scale * factor,
