@@ -4,7 +4,6 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from kreg import members as mem
 from kreg._validation import check_float, check_int, invalid_argument
@@ -20,6 +19,7 @@ from kreg.tuning.path.grid import (
     _null_lambda_max,
 )
 from kreg.tuning.path.model import _active_inputs
+from kreg.tuning.path.solver import _shuffled_stream
 
 # λ_max comes from the null model fitted in full batch on at most this many rows.
 _NULL_ROWS = 4096
@@ -148,7 +148,7 @@ def member_path(
     data = (x, y, roles) if n <= _NULL_ROWS else None
     stop = mem.MemberEarlyStopping(patience=patience, min_delta=min_delta, data=data)
     folds_model.fit(
-        **_stream(x, y, roles, batch_size, seed),
+        **_shuffled_stream((x, y, roles), batch_size, seed),
         epochs=epochs,
         callbacks=[stop],
         verbose=verbose,
@@ -166,7 +166,7 @@ def member_path(
     _start_at_null(final, y, task)
     everything = np.full((n, count), mem.TRAIN, dtype="int8")
     final.fit(
-        **_stream(x, y, everything, batch_size, seed),
+        **_shuffled_stream((x, y, everything), batch_size, seed),
         epochs=max(budget),
         callbacks=[mem.MemberEpochBudget(budget)],
         verbose=verbose,
@@ -220,22 +220,6 @@ def member_path(
         regularizer=model.get_layer("linear").kernel_regularizer,
         fold_weights=fold_weights,
     )
-
-
-def _stream(x, y, roles, batch_size, seed) -> dict:
-    """One reshuffled, repeated stream of minibatches for the whole fit.
-
-    As ``regularization_path``: Keras would build a new iterator every epoch
-    for arrays, an eager cost that dominates an epoch of a few steps.
-    """
-    rows = len(y)
-    data = (
-        tf.data.Dataset.from_tensor_slices((x, y, roles))
-        .shuffle(rows, seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .repeat()
-    )
-    return dict(x=data, steps_per_epoch=-(-rows // batch_size), shuffle=False)
 
 
 def _start_at_null(model, y, task):

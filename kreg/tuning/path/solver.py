@@ -256,25 +256,35 @@ def _median_phases(folds) -> tuple:
 def _training_data(x, y, batch_size, seed) -> dict:
     """The data arguments of the ``fit`` call of one fit's strengths."""
     if batch_size >= len(y):
-        # Full batch: one step per epoch would be mostly Keras' per-epoch
-        # overhead (a new data iterator each epoch), so an epoch is
-        # FULL_BATCH_STEPS steps of one repeated batch.
-        return dict(
-            x=tf.data.Dataset.from_tensors((x, y)).repeat(),
-            steps_per_epoch=FULL_BATCH_STEPS,
-            shuffle=False,
-        )
+        return _repeated_batch((x, y))
     if len(y) <= SHUFFLED_ROWS:
-        # Minibatches: one infinite, reshuffled stream, so that Keras keeps
-        # one iterator for the whole path instead of building one per
-        # epoch; an epoch is still one pass in a new order.
-        rows = len(y)
-        return dict(
-            x=tf.data.Dataset.from_tensor_slices((x, y))
-            .shuffle(rows, seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size)
-            .repeat(),
-            steps_per_epoch=-(-rows // batch_size),
-            shuffle=False,
-        )
+        return _shuffled_stream((x, y), batch_size, seed)
     return dict(x=x, y=y, batch_size=batch_size)
+
+
+def _repeated_batch(arrays: tuple) -> dict:
+    """``fit``'s data arguments for full batches of ``arrays`` (``x, y[,
+    sample_weight]``): one step per epoch would be mostly Keras' per-epoch
+    overhead (a new data iterator each epoch), so an epoch is
+    FULL_BATCH_STEPS steps of one repeated batch."""
+    return dict(
+        x=tf.data.Dataset.from_tensors(arrays).repeat(),
+        steps_per_epoch=FULL_BATCH_STEPS,
+        shuffle=False,
+    )
+
+
+def _shuffled_stream(arrays: tuple, batch_size: int, seed) -> dict:
+    """``fit``'s data arguments for minibatches of ``arrays``: one infinite,
+    reshuffled stream, so that Keras keeps one iterator for the whole fit
+    instead of building one per epoch (an eager cost that dominates an epoch
+    of a few steps); an epoch is still one pass in a new order."""
+    rows = len(arrays[0])
+    return dict(
+        x=tf.data.Dataset.from_tensor_slices(arrays)
+        .shuffle(rows, seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .repeat(),
+        steps_per_epoch=-(-rows // batch_size),
+        shuffle=False,
+    )

@@ -39,9 +39,10 @@ from kreg.tuning.path.result import RegularizationPath
 from kreg.tuning.path.solver import (
     CONVERGENCE_TOL,
     FULL_BATCH_ROWS,
-    FULL_BATCH_STEPS,
     GLM_MOMENTUM,
     _glm_rate,
+    _repeated_batch,
+    _shuffled_stream,
 )
 from kreg.tuning.path.stack import _Stack
 from kreg.tuning.path.stack_steps import KEY, StepSettings, _Steps
@@ -254,22 +255,10 @@ def stacked_path(
 
 
 def _data(x, y, roles, batch_size, seed, full_batch) -> dict:
+    # As regularization_path, with the roles as sample weights.
     if full_batch:
-        # As regularization_path: an epoch of one repeated full batch.
-        return dict(
-            x=tf.data.Dataset.from_tensors((x, y, roles)).repeat(),
-            steps_per_epoch=FULL_BATCH_STEPS,
-            shuffle=False,
-        )
-    rows = len(y)
-    return dict(
-        x=tf.data.Dataset.from_tensor_slices((x, y, roles))
-        .shuffle(rows, seed=seed, reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .repeat(),
-        steps_per_epoch=-(-rows // batch_size),
-        shuffle=False,
-    )
+        return _repeated_batch((x, y, roles))
+    return _shuffled_stream((x, y, roles), batch_size, seed)
 
 
 def _result(steps, model, reg, penalized, grid, converge, setup_seconds):
