@@ -76,6 +76,32 @@ def _hessian_times(loss, variables):
     return hessian_times
 
 
+def _power_iteration(hessian_times, variables, iterations, blocks=1) -> np.ndarray:
+    """The largest eigenvalue of the symmetric ``hessian_times`` (on lists
+    shaped as ``variables``) by power iteration from a fixed random start,
+    for ``blocks`` diagonal blocks at once: the first axis of every variable
+    splits into the blocks (one, the whole Hessian, by default). A block
+    whose norm is 0 or not finite is not rescaled, and its estimate is 0."""
+    rng = np.random.default_rng(0)
+    vectors = [tf.constant(rng.normal(size=v.shape), v.dtype) for v in variables]
+    norms = np.zeros(blocks)
+    for _ in range(iterations):
+        products = hessian_times(vectors)
+        squares = sum(
+            tf.reduce_sum(tf.reshape(p * p, (blocks, -1)), axis=1) for p in products
+        )
+        norms = np.sqrt(np.asarray(squares, "float64"))
+        usable = np.isfinite(norms) & (norms > 0)
+        if not usable.any():
+            break  # a zero or non-finite product stays so: nothing to iterate
+        safe = np.where(usable, norms, 1.0)
+        vectors = [
+            p / tf.reshape(tf.constant(safe, p.dtype), (-1,) + (1,) * (p.ndim - 1))
+            for p in products
+        ]
+    return np.where(np.isfinite(norms), norms, 0.0)
+
+
 class _Curvature:
     """The largest eigenvalue of the data loss's Hessian at the model's
     weights: power iteration on Hessian-vector products (traced once), full
@@ -83,24 +109,14 @@ class _Curvature:
 
     def __init__(self, model, x, y, iterations: int = 30):
         self.iterations = iterations
+        self.variables = model.trainable_variables
         loss = _full_batch_loss(model, x, y)
-        variables = model.trainable_variables
-        self.variables = variables
-        self.hessian_times = _hessian_times(loss, variables)
+        self.hessian_times = _hessian_times(loss, self.variables)
 
     def top(self) -> float | None:
-        rng = np.random.default_rng(0)
-        vectors = [
-            tf.constant(rng.normal(size=v.shape), v.dtype) for v in self.variables
-        ]
-        norm = 0.0
-        for _ in range(self.iterations):
-            products = self.hessian_times(vectors)
-            norm = float(tf.sqrt(sum(tf.reduce_sum(p * p) for p in products)))
-            if not np.isfinite(norm) or norm <= 0:
-                return None
-            vectors = [p / norm for p in products]
-        return norm
+        """The estimate, or None where it is not a positive finite number."""
+        (top,) = _power_iteration(self.hessian_times, self.variables, self.iterations)
+        return float(top) if top > 0 else None
 
 
 def _glm_rate(model, x, y) -> float | None:

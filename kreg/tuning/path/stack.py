@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from kreg import members as mem
 from kreg.members.losses import member_losses
-from kreg.tuning.path.solver import GLM_MOMENTUM, _hessian_times
+from kreg.tuning.path.solver import GLM_MOMENTUM, _hessian_times, _power_iteration
 
 
 class _Stack:
@@ -154,21 +154,6 @@ class _Curvature:
         self.hessian_times = _hessian_times(loss, variables)
 
     def top(self) -> np.ndarray:
-        rng = np.random.default_rng(0)
-        vectors = [
-            tf.constant(rng.normal(size=v.shape), v.dtype) for v in self.variables
-        ]
-        norms = np.zeros(self.members)
-        for _ in range(self.iterations):
-            products = self.hessian_times(vectors)
-            squares = sum(
-                tf.reduce_sum(tf.reshape(p * p, (self.members, -1)), axis=1)
-                for p in products
-            )
-            norms = np.sqrt(np.asarray(squares, "float64"))
-            safe = np.where(np.isfinite(norms) & (norms > 0), norms, 1.0)
-            vectors = [
-                p / tf.reshape(tf.constant(safe, p.dtype), (-1,) + (1,) * (p.ndim - 1))
-                for p in products
-            ]
-        return np.where(np.isfinite(norms), norms, 0.0)
+        return _power_iteration(
+            self.hessian_times, self.variables, self.iterations, self.members
+        )
