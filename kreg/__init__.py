@@ -52,8 +52,9 @@ def _load_api() -> None:
         importlib.import_module(f"kreg.{name}")  # binds kreg.<name>
     from kreg._validation import InvalidArgumentError
     from kreg.penalty import PenaltyReport, penalty
-    from kreg.prune import PruneReport, prune, relax
+    from kreg.prune import PruneReport, prune
     from kreg.regularize import RegularizeReport, regularize
+    from kreg.relax import relax
     from kreg.sparsity import LayerSparsity, SparsityReport, sparsity
 
     globals().update(
