@@ -3,6 +3,9 @@
 import math
 from collections.abc import Callable
 
+import keras
+
+from kreg import _compat
 from kreg._validation import check_choice, check_float, check_int, invalid_argument
 from kreg.callbacks._base import Callback
 
@@ -311,3 +314,37 @@ class ScheduleCallback(Callback):
         if self.restore:
             for target, base in zip(self.targets, self.base_values):
                 setattr(target, self._attribute, base)
+
+
+class LayerVariableSchedule(ScheduleCallback):
+    """A schedule of layers whose ``_attribute`` is a non-trainable
+    ``keras.Variable`` (``rate``, ``magnitude``), given as ``layers=`` or
+    found in the model (private)."""
+
+    def _check_targets(self, targets) -> list:
+        items = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+        if not items or not all(has_variable(i, self._attribute) for i in items):
+            raise invalid_argument(
+                self._owner,
+                "layers",
+                f"None or a non-empty list of layers whose `{self._attribute}` is "
+                "a non-trainable keras.Variable",
+                targets,
+            )
+        return items
+
+    def _discover(self, model) -> list:
+        return [
+            layer
+            for layer in _compat.flatten_layers(model, include_self=False)
+            if has_variable(layer, self._attribute)
+        ]
+
+
+def has_variable(obj, attribute: str) -> bool:
+    """Whether ``obj.<attribute>`` is a non-trainable ``keras.Variable``."""
+    try:
+        value = getattr(obj, attribute, None)
+    except Exception:  # a property that raises is not a drivable variable
+        return False
+    return isinstance(value, keras.Variable) and not value.trainable

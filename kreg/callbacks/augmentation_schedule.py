@@ -2,13 +2,15 @@
 
 import keras
 
-from kreg import _compat
 from kreg._validation import check_int, invalid_argument
-from kreg.callbacks._schedules import ScheduleCallback, schedule_value
-from kreg.callbacks.dropout_schedule import has_variable
+from kreg.callbacks._schedules import (
+    LayerVariableSchedule,
+    has_variable,
+    schedule_value,
+)
 
 
-class AugmentationSchedule(ScheduleCallback):
+class AugmentationSchedule(LayerVariableSchedule):
     """Sets the magnitude of augmentation layers each epoch, and can switch it off.
 
     kreg's augmentation layers (:class:`~kreg.layers.FeatureNoise`,
@@ -128,22 +130,7 @@ class AugmentationSchedule(ScheduleCallback):
                     "layer whose `magnitude` is a keras.Variable (kreg.layers."
                     "FeatureNoise, SwapNoise, TabularMixUp)."
                 )
-        if not items or not all(has_variable(i, "magnitude") for i in items):
-            raise invalid_argument(
-                self._owner,
-                "layers",
-                "None or a non-empty list of layers whose `magnitude` is a "
-                "non-trainable keras.Variable",
-                targets,
-            )
-        return items
-
-    def _discover(self, model) -> list:
-        return [
-            layer
-            for layer in _compat.flatten_layers(model, include_self=False)
-            if has_variable(layer, "magnitude")
-        ]
+        return super()._check_targets(targets)
 
     def _nothing_found_message(self) -> str:
         return (

@@ -1,13 +1,9 @@
 """Changes the rates of kreg's dropout layers over epochs (curriculum dropout)."""
 
-import keras
-
-from kreg import _compat
-from kreg._validation import invalid_argument
-from kreg.callbacks._schedules import ScheduleCallback
+from kreg.callbacks._schedules import LayerVariableSchedule
 
 
-class DropoutSchedule(ScheduleCallback):
+class DropoutSchedule(LayerVariableSchedule):
     """Sets the rate of every kreg dropout layer in the model each epoch.
 
     kreg's dropout layers (``MCDropout``, ``DropConnectDense``,
@@ -90,25 +86,6 @@ class DropoutSchedule(ScheduleCallback):
         # ScheduleCallback's, documented above.
         super().__init__(schedule, targets=layers, **options)
 
-    def _check_targets(self, targets) -> list:
-        items = list(targets) if isinstance(targets, (list, tuple)) else [targets]
-        if not items or not all(has_variable(i, "rate") for i in items):
-            raise invalid_argument(
-                self._owner,
-                "layers",
-                "None or a non-empty list of layers whose `rate` is a "
-                "non-trainable keras.Variable",
-                targets,
-            )
-        return items
-
-    def _discover(self, model) -> list:
-        return [
-            layer
-            for layer in _compat.flatten_layers(model, include_self=False)
-            if has_variable(layer, "rate")
-        ]
-
     def _nothing_found_message(self) -> str:
         return (
             "DropoutSchedule found no layer whose `rate` is a non-trainable "
@@ -116,12 +93,3 @@ class DropoutSchedule(ScheduleCallback):
             "DropPath, LockedDropout). keras.layers.Dropout holds its rate as a "
             "Python float and cannot be changed without retracing."
         )
-
-
-def has_variable(obj, attribute: str) -> bool:
-    """Whether ``obj.<attribute>`` is a non-trainable ``keras.Variable``."""
-    try:
-        value = getattr(obj, attribute, None)
-    except Exception:  # a property that raises is not a drivable variable
-        return False
-    return isinstance(value, keras.Variable) and not value.trainable
