@@ -82,18 +82,7 @@ def score_vs_strength(records, chosen, label: str, path: str) -> None:
         return s if math.isfinite(s) else none_x
 
     spread = _spread(records, x_of, step=1.25, log=True)
-    kinds = sorted({r["regularizer"] for r in records})
-    for kind in kinds:
-        group = [r for r in records if r["regularizer"] == kind]
-        axis.errorbar(
-            [spread[id(r)] for r in group],
-            [r["score"] for r in group],
-            yerr=[r["score_se"] for r in group],
-            fmt="o",
-            capsize=3,
-            color=_COLORS.get(kind, "black"),
-            label="no penalty" if kind == "none" else kind,
-        )
+    _scores_by_kind(axis, records, spread)
     _mark_chosen(axis, chosen, lambda r: _chosen_x(r, records, spread, x_of))
     axis.set_xscale("log")
     ticks = [t for t in axis.get_xticks() if t > none_x * 3]
@@ -104,6 +93,21 @@ def score_vs_strength(records, chosen, label: str, path: str) -> None:
     axis.set_title("Cross-validated score against strength")
     _legend_outside(axis)
     _save(figure, path)
+
+
+def _scores_by_kind(axis, records, spread) -> None:
+    """Each trial's CV score ± se at its spread x, one color per penalty kind."""
+    for kind in sorted({r["regularizer"] for r in records}):
+        group = [r for r in records if r["regularizer"] == kind]
+        axis.errorbar(
+            [spread[id(r)] for r in group],
+            [r["score"] for r in group],
+            yerr=[r["score_se"] for r in group],
+            fmt="o",
+            capsize=3,
+            color=_COLORS.get(kind, "black"),
+            label="no penalty" if kind == "none" else kind,
+        )
 
 
 def _chosen_x(record, records, spread, x_of):
@@ -119,17 +123,7 @@ def score_vs_dropout(records, chosen, label: str, path: str) -> None:
     figure = Figure(figsize=(7.4, 4.2))
     axis = figure.add_subplot()
     spread = _spread(records, lambda r: r["dropout"], step=0.012, log=False)
-    for kind in sorted({r["regularizer"] for r in records}):
-        group = [r for r in records if r["regularizer"] == kind]
-        axis.errorbar(
-            [spread[id(r)] for r in group],
-            [r["score"] for r in group],
-            yerr=[r["score_se"] for r in group],
-            fmt="o",
-            capsize=3,
-            color=_COLORS.get(kind, "black"),
-            label="no penalty" if kind == "none" else kind,
-        )
+    _scores_by_kind(axis, records, spread)
     _mark_chosen(
         axis, chosen, lambda r: _chosen_x(r, records, spread, lambda q: q["dropout"])
     )
