@@ -20,6 +20,7 @@ from kreg.tuning.path.grid import (
 )
 from kreg.tuning.path.model import _active_inputs
 from kreg.tuning.path.solver import _shuffled_stream
+from kreg.tuning.path.stack import _intercept
 
 # λ_max comes from the null model fitted in full batch on at most this many rows.
 _NULL_ROWS = 4096
@@ -229,14 +230,7 @@ def _start_at_null(model, y, task):
     its exact zero."""
     linear = model.get_layer("linear")
     linear.kernel.assign(np.zeros(linear.kernel.shape, "float32"))
-    if task == "regression":
-        intercept = np.mean(y, axis=0)
-    elif task == "binary":
-        p = np.clip(np.mean(y), 1e-6, 1 - 1e-6)
-        intercept = np.log(p / (1 - p)).reshape(1)
-    else:
-        counts = np.bincount(np.ravel(y).astype(int), minlength=linear.units)
-        intercept = np.log(np.maximum(counts, 1) / counts.sum())
+    intercept = _intercept(task, y, linear.units)
     bias = np.broadcast_to(np.asarray(intercept, "float32"), linear.bias.shape)
     linear.bias.assign(bias)
 
