@@ -22,6 +22,7 @@ from kreg.penalty import penalty
 from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
+from kreg.tuning.path.convergence import COEFFICIENT_TOL, SettledStopping
 from kreg.tuning.path.grid import _geometric_grid, _lambda_max, _null_lambda_max
 from kreg.tuning.path.model import (
     _active_inputs,
@@ -372,6 +373,9 @@ class _PathRun:
         # loss is a tenth of the null's) stopped early, test R² 0.904
         # against 0.917.
         o, converge = self.options, self.converge
+        if converge and self.default_optimizer is not None:
+            # A GLM's proximal gradient: until its weights settle.
+            return SettledStopping(COEFFICIENT_TOL)
         return EarlyStopping(
             # Keras' epoch ``loss`` is the penalized training objective (in
             # full batch, exactly, at the weights of the epoch's one step).

@@ -11,6 +11,7 @@ import tensorflow as tf
 from kreg import members as mem
 from kreg.tuning import selection
 from kreg.tuning.checkpoint import PathCheckpoint
+from kreg.tuning.path.convergence import settled
 from kreg.tuning.path.model import _active_inputs
 from kreg.tuning.path.solver import LOCAL_MARGIN, _median_phases
 from kreg.tuning.path.stack import _assign_member, _Curvature
@@ -31,7 +32,8 @@ class StepSettings:
     epochs: int
     patience: int
     warm_patience: int
-    min_delta: float | np.ndarray  # one per member at convergence
+    min_delta: float  # early stopping's relative improvement
+    tol: float  # convergence: see kreg.tuning.path.convergence
     glm_rate: float | None
     sparsity_tol: float
     keep_weights: bool
@@ -73,9 +75,7 @@ class _Steps(keras.callbacks.Callback):
         ]
         # Converted once: a numpy argument is copied at every call.
         self.x_tensor = tf.constant(self.settings.x)
-        self.train_mask = (self.settings.roles == mem.TRAIN).astype("float64")
         self.val_mask = (self.settings.roles == mem.VALIDATION).astype("float64")
-        self.train_count = np.maximum(self.train_mask.sum(axis=0), 1.0)
         self.val_count = np.maximum(self.val_mask.sum(axis=0), 1.0)
 
     # Resume -------------------------------------------------------------
@@ -141,17 +141,52 @@ class _Steps(keras.callbacks.Callback):
         self.best_values = None
         self.stopped_slots = [None] * members
         self.history = []  # the all-rows member after each epoch
+        self.previous = self._state() if self.settings.converge else None
         self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.used[self.running] += 1
+        if self.settings.converge:
+            self._converge_epoch()
+        else:
+            self._early_stopping_epoch()
+        if self.running.any():
+            return
+        self._finish()
+
+    def _converge_epoch(self):
+        """A GLM member stops when its weights settled over the epoch (see
+        ``convergence``); it keeps its last weights, the most converged."""
+        state = self._state()
+        weights = len(self.stack.variables)
+        stop = self.running & settled(self.previous, state, weights, self.settings.tol)
+        stop |= self.running & (self.used >= self.settings.epochs)
+        self.previous = state
+        self.best_epoch[self.running] = self.used[self.running] - 1
+        self._stop(stop)
+
+    def _state(self) -> list:
+        """The weights, then the momentum (each ``(members, ...)``)."""
+        return self.stack.values() + self.stack.slot_values()
+
+    def _stop(self, stop):
+        if not stop.any():
+            return
+        slots = self.stack.slot_values()
+        for member in np.flatnonzero(stop):
+            self.stopped_slots[member] = [s.copy() for s in slots]
+            if not self.settings.converge:
+                self.stack.put(member, self.best_values)
+        self.running &= ~stop
+        self.stack.model.active.assign(
+            (self.running | self._all_rows_on()).astype("float32")
+        )
+
+    def _early_stopping_epoch(self):
         monitored = self._monitored()
         values = self.stack.values()
         improved = self.running & _improves(
-            monitored,
-            self.best,
-            self.settings.min_delta,
-            relative=not self.settings.converge,
+            monitored, self.best, self.settings.min_delta
         )
         first = self.best_values is None
         if first:
@@ -166,25 +201,13 @@ class _Steps(keras.callbacks.Callback):
         limit = self.settings.warm_patience if warm else self.settings.patience
         stop = self.running & ~improved & (self.wait >= limit) & (self.used > 1)
         stop |= self.running & (self.used >= self.settings.epochs)
-        if not self.settings.converge:
-            self.history.append(
-                (
-                    [v[self.k].copy() for v in values],
-                    [s[self.k].copy() for s in self.stack.slot_values()],
-                )
+        self.history.append(
+            (
+                [v[self.k].copy() for v in values],
+                [s[self.k].copy() for s in self.stack.slot_values()],
             )
-        if stop.any():
-            slots = self.stack.slot_values()
-            for member in np.flatnonzero(stop):
-                self.stopped_slots[member] = [s.copy() for s in slots]
-                self.stack.put(member, self.best_values)
-            self.running &= ~stop
-            self.stack.model.active.assign(
-                (self.running | self._all_rows_on()).astype("float32")
-            )
-        if self.running.any():
-            return
-        self._finish()
+        )
+        self._stop(stop)
 
     def _all_rows_on(self) -> np.ndarray:
         on = np.zeros(self.stack.members, bool)
@@ -192,15 +215,11 @@ class _Steps(keras.callbacks.Callback):
         return on
 
     def _monitored(self) -> np.ndarray:
+        """Each fold member's held-out data loss (inf for the all-rows one)."""
         losses = self.stack.row_losses(self.x_tensor)
-        train = (losses * self.train_mask).sum(axis=0) / self.train_count
         validation = (losses * self.val_mask).sum(axis=0) / self.val_count
-        if not self.settings.converge:
-            out = np.asarray(validation, "float64")
-            out[self.k] = np.inf
-            return out
-        strength = float(self.order[self.index])
-        return np.asarray(train, "float64") + strength * self.unit()
+        validation[self.k] = np.inf
+        return validation
 
     def _finish(self):
         members = self.stack.members
@@ -296,12 +315,10 @@ class _Steps(keras.callbacks.Callback):
                 self.settings.listener(key, index, self.rows[member][index])
 
 
-def _improves(current, best, min_delta, relative) -> np.ndarray:
-    """kreg's EarlyStopping test for a minimized value, member by member."""
-    if relative:
-        delta = min_delta * np.abs(np.where(np.isfinite(best), best, 0.0))
-    else:  # one tolerance, or one per member
-        delta = np.broadcast_to(np.asarray(min_delta, "float64"), best.shape)
+def _improves(current, best, min_delta) -> np.ndarray:
+    """kreg's EarlyStopping test (relative ``min_delta``) for a minimized
+    value, member by member."""
+    delta = min_delta * np.abs(np.where(np.isfinite(best), best, 0.0))
     return np.isfinite(current) & (current < best - delta)
 
 

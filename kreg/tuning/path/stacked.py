@@ -25,6 +25,7 @@ from kreg._validation import (
 from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
+from kreg.tuning.path.convergence import COEFFICIENT_TOL
 from kreg.tuning.path.grid import (
     _check_regularizer,
     _check_strengths,
@@ -37,7 +38,6 @@ from kreg.tuning.path.model import (
 )
 from kreg.tuning.path.result import RegularizationPath
 from kreg.tuning.path.solver import (
-    CONVERGENCE_TOL,
     FULL_BATCH_ROWS,
     GLM_MOMENTUM,
     _glm_rate,
@@ -202,12 +202,6 @@ def stacked_path(
     if converge:
         stack.compile_sgd(data["steps_per_epoch"])
         stack.start_at_null(splits, y)
-        # Convergence in units of each member's null loss on its own rows (as
-        # each fold of cv.glmnet is a glmnet fit of its own): no member's
-        # stopping reads another's rows, its validation rows included.
-        train = roles == mem.TRAIN
-        losses = stack.row_losses(tf.constant(x))
-        null_loss = (losses * train).sum(axis=0) / np.maximum(train.sum(axis=0), 1)
     else:
         stack.compile_like(model, data["steps_per_epoch"])
         stack.set_all(initial_weights)
@@ -235,7 +229,8 @@ def stacked_path(
             epochs=epochs,
             patience=patience,
             warm_patience=warm_patience,
-            min_delta=CONVERGENCE_TOL * null_loss if converge else min_delta,
+            min_delta=min_delta,
+            tol=COEFFICIENT_TOL,
             glm_rate=glm_rate,
             sparsity_tol=sparsity_tol,
             keep_weights=keep_weights,
