@@ -2,10 +2,12 @@
 
 import numpy as np
 
-#: Default ``tol`` of a GLM's convergence: the largest change of any of its
-#: weights over one epoch (``FULL_BATCH_STEPS`` proximal-gradient steps), in
-#: units of its largest weight or 1, whichever is larger.
-COEFFICIENT_TOL = 1e-5
+#: Default ``tol`` of ``stopping="convergence"``. For a GLM fitted by
+#: proximal gradient: the largest change of any of its weights (or momentum)
+#: over one epoch (``FULL_BATCH_STEPS`` steps), in units of its largest
+#: weight or 1, whichever is larger. For other models: the change of the
+#: penalized objective over ``patience`` epochs, in units of the null loss.
+CONVERGENCE_TOL = 1e-5
 
 # The unit of weight changes when every weight is smaller: on standardized
 # data (inputs, and a regression's target) a weight of 1 is an effect of one

@@ -13,6 +13,7 @@ from kreg._validation import (
     invalid_argument,
 )
 from kreg.tuning import cross_validation
+from kreg.tuning.path.convergence import CONVERGENCE_TOL
 from kreg.tuning.path.grid import _check_regularizer, _check_strengths
 from kreg.tuning.path.result import RegularizationPath
 from kreg.tuning.path.run import _Options, _PathRun
@@ -47,6 +48,7 @@ def regularization_path(
     warm_start: bool = True,
     direction: str = "auto",
     stopping: str = "auto",
+    tol: float = CONVERGENCE_TOL,
     sparsity_tol: float = 0.0,
     keep_weights: bool = True,
     seed: int = 0,
@@ -148,16 +150,19 @@ def regularization_path(
             nets); `"auto"` picks `"increasing"` when a penalized layer feeds
             another layer with weights (a hidden layer), else
             `"decreasing"`. Defaults to `"auto"`.
-        stopping: when each strength's fit ends. `"convergence"`: when the
-            penalized training objective (Keras' epoch ``loss``: data loss
-            plus penalty) improves by less than ``1e-5`` times the null
-            model's loss (of its best constant prediction: the variance of
-            the target for the squared error, the entropy of the class
-            frequencies for the cross-entropy) over ``patience`` epochs
-            (glmnet also measures convergence against the null deviance),
-            as glmnet fits each λ to convergence: the path is then the
+        stopping: when each strength's fit ends. `"convergence"`: as
+            glmnet fits each λ to convergence, so that the path is the
             penalized solutions, not early-stopped ones, and needs no
-            validation data to fit.
+            validation data to fit. A GLM with its default optimizer
+            (proximal gradient) has converged when over one epoch no weight
+            and no momentum moved by more than ``tol`` times its largest
+            weight (or ``tol`` when every weight is below 1), and keeps its
+            last weights; other models when the penalized training objective
+            (Keras' epoch ``loss``: data loss plus penalty) improves by less
+            than ``tol`` times the null model's loss (of its best constant
+            prediction: the variance of the target for the squared error,
+            the entropy of the class frequencies for the cross-entropy) over
+            ``patience`` epochs, with the best weights restored.
             `"validation"`: kreg's early stopping on the validation data
             loss, with the best weights restored (with ``cv``, each fold
             stops on its held-out rows and the final fit on all rows runs
@@ -168,6 +173,11 @@ def regularization_path(
             the GLM's default, each strength ends with a second phase at a
             tenth of the learning rate (as ``ReduceLROnPlateau``). Defaults
             to `"auto"`.
+        tol: the convergence tolerance of ``stopping="convergence"``. At the
+            default, a GLM's coefficients are its penalized solution's to
+            about ``1e-4`` of the largest (tested against scikit-learn's
+            ``Lasso``, ``ElasticNet`` and ``LogisticRegression``). Defaults
+            to `1e-5`.
         sparsity_tol: weights with ``|w| <= sparsity_tol`` count as zero.
             Defaults to `0.0`.
         checkpoint: a folder (or a ``kreg.tuning.checkpoint.PathCheckpoint``)
@@ -219,6 +229,7 @@ def regularization_path(
     warm_patience = check_int(warm_patience, "warm_patience", owner, low=0)
     min_delta = check_float(min_delta, "min_delta", owner, low=0.0)
     seed = check_seed(seed, owner)
+    tol = check_float(tol, "tol", owner, low=0.0, low_inclusive=False)
     sparsity_tol = check_float(sparsity_tol, "sparsity_tol", owner, low=0.0)
     if not isinstance(warm_start, bool):
         raise invalid_argument(owner, "warm_start", "a bool", warm_start)
@@ -287,6 +298,7 @@ def regularization_path(
         warm_start=warm_start,
         direction=direction,
         stopping=stopping,
+        tol=tol,
         sparsity_tol=sparsity_tol,
         keep_weights=keep_weights,
         seed=seed,

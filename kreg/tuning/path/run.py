@@ -22,7 +22,7 @@ from kreg.penalty import penalty
 from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
-from kreg.tuning.path.convergence import COEFFICIENT_TOL, SettledStopping
+from kreg.tuning.path.convergence import SettledStopping
 from kreg.tuning.path.grid import _geometric_grid, _lambda_max, _null_lambda_max
 from kreg.tuning.path.model import (
     _active_inputs,
@@ -34,7 +34,6 @@ from kreg.tuning.path.model import (
 )
 from kreg.tuning.path.result import RegularizationPath
 from kreg.tuning.path.solver import (
-    CONVERGENCE_TOL,
     FULL_BATCH_ROWS,
     GLM_MOMENTUM,
     LOCAL_MARGIN,
@@ -199,6 +198,7 @@ class _PathRun:
                     (
                         self.direction,
                         self.stopping,
+                        o.tol,
                         o.epochs,
                         o.patience,
                         self.batch_size,
@@ -375,14 +375,14 @@ class _PathRun:
         o, converge = self.options, self.converge
         if converge and self.default_optimizer is not None:
             # A GLM's proximal gradient: until its weights settle.
-            return SettledStopping(COEFFICIENT_TOL)
+            return SettledStopping(o.tol)
         return EarlyStopping(
             # Keras' epoch ``loss`` is the penalized training objective (in
             # full batch, exactly, at the weights of the epoch's one step).
             monitor="loss" if converge else "val_data_loss",
             mode="min",
             patience=o.warm_patience if warm else o.patience,
-            min_delta=CONVERGENCE_TOL * self.null_loss if converge else o.min_delta,
+            min_delta=o.tol * self.null_loss if converge else o.min_delta,
             min_delta_mode="absolute" if converge else "relative",
             restore_best_weights=True,
         )

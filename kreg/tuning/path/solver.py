@@ -17,10 +17,6 @@ from kreg.tuning.path.model import _loss_fn
 LR_PHASES = 2
 LR_FACTOR = 0.1
 
-# Change of the penalized training objective, in units of the null model's
-# loss, under which a strength counts as converged (stopping="convergence").
-CONVERGENCE_TOL = 1e-5
-
 # Momentum of a GLM's default optimizer (proximal gradient at step 1/L).
 GLM_MOMENTUM = 0.9
 

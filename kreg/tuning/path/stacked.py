@@ -25,7 +25,7 @@ from kreg._validation import (
 from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
-from kreg.tuning.path.convergence import COEFFICIENT_TOL
+from kreg.tuning.path.convergence import CONVERGENCE_TOL
 from kreg.tuning.path.grid import (
     _check_regularizer,
     _check_strengths,
@@ -104,6 +104,7 @@ def stacked_path(
     warm_start: bool = True,
     direction: str = "auto",
     stopping: str = "auto",
+    tol: float = CONVERGENCE_TOL,
     sparsity_tol: float = 0.0,
     keep_weights: bool = True,
     seed: int = 0,
@@ -132,6 +133,7 @@ def stacked_path(
     warm_patience = check_int(warm_patience, "warm_patience", owner, low=0)
     min_delta = check_float(min_delta, "min_delta", owner, low=0.0)
     seed = check_seed(seed, owner)
+    tol = check_float(tol, "tol", owner, low=0.0, low_inclusive=False)
     sparsity_tol = check_float(sparsity_tol, "sparsity_tol", owner, low=0.0)
     if strengths is not None:
         strengths = _check_strengths(strengths, owner)
@@ -215,7 +217,7 @@ def stacked_path(
         checkpoint.start(
             order,
             n,
-            repr(("stacked", converge, epochs, patience, batch_size, seed, cv)),
+            repr(("stacked", converge, tol, epochs, patience, batch_size, seed, cv)),
         )
     steps = _Steps(
         stack,
@@ -230,7 +232,7 @@ def stacked_path(
             patience=patience,
             warm_patience=warm_patience,
             min_delta=min_delta,
-            tol=COEFFICIENT_TOL,
+            tol=tol,
             glm_rate=glm_rate,
             sparsity_tol=sparsity_tol,
             keep_weights=keep_weights,

@@ -25,6 +25,7 @@ class _Options:
     warm_start: bool
     direction: str
     stopping: str
+    tol: float
     sparsity_tol: float
     keep_weights: bool
     seed: int
