@@ -217,3 +217,32 @@ def test_unsupported_settings_use_the_sequential_path():
     net = stacked.Spec("regression", 1, 8, 1, 0.0, False)
     assert stacked.supported(net, 10**6, {"batch_size": 64})
     assert not stacked.supported(net, 100, {"direction": "decreasing"})
+
+
+def test_a_glm_has_converged_when_weights_and_momentum_settle():
+    from kreg.tuning.path.convergence import relative_change, settled
+
+    # Members (rows): one whose weights moved 2e-5 of its largest weight
+    # (50), one whose weights stood still while its momentum grew by 0.1, one
+    # near 0 (the floor of 1 is the unit), one that did not move at all.
+    before = [
+        np.array([[50.0, 1.0], [0.0, 0.5], [0.0, 1e-9], [2.0, 0.0]]),
+        np.array([[0.0], [0.2], [0.0], [0.0]]),
+    ]
+    after = [
+        np.array([[50.0, 1.001], [0.0, 0.5], [0.0, 2e-9], [2.0, 0.0]]),
+        np.array([[0.0], [0.3], [0.0], [0.0]]),
+    ]
+    np.testing.assert_allclose(
+        relative_change(before, after, weights=1), [2e-5, 0.1, 1e-9, 0.0]
+    )
+    np.testing.assert_array_equal(
+        settled(before, after, 1, tol=1e-5), [False, False, True, True]
+    )
+
+
+def test_tol_is_checked():
+    x, y = _data()
+    for engine in ("members", "sequential"):
+        with pytest.raises(ValueError, match="argument `tol`.*Received: tol=0"):
+            _glm(x, y, engine, tol=0)
