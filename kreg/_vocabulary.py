@@ -9,6 +9,20 @@ from kreg._validation import check_choice
 #: The tasks of the models (the activation and loss of the output follow).
 MODEL_TASKS = ("regression", "binary", "multiclass")
 
+#: The output activation of a model of each task.
+TASK_ACTIVATIONS = {
+    "regression": "linear",
+    "binary": "sigmoid",
+    "multiclass": "softmax",
+}
+
+#: The Keras loss a model of each task is compiled with.
+TASK_LOSSES = {
+    "regression": "mse",
+    "binary": "binary_crossentropy",
+    "multiclass": "sparse_categorical_crossentropy",
+}
+
 #: The tasks the CLI and ``kreg.data`` speak of.
 CLI_TASKS = ("classification", "regression")
 

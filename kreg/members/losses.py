@@ -4,16 +4,12 @@ import keras
 from keras import ops
 
 from kreg._validation import check_choice
-from kreg._vocabulary import MODEL_TASKS
+from kreg._vocabulary import MODEL_TASKS, TASK_LOSSES
 
 TASKS = MODEL_TASKS
 
 #: The Keras loss each task's member is trained with, as ``tabular_model``.
-LOSSES = {
-    "regression": "mse",
-    "binary": "binary_crossentropy",
-    "multiclass": "sparse_categorical_crossentropy",
-}
+LOSSES = TASK_LOSSES
 
 
 def member_losses(task: str, y, predictions):

@@ -3,14 +3,13 @@
 import keras
 
 from kreg._validation import check_choice, check_int, invalid_argument
+from kreg._vocabulary import TASK_ACTIVATIONS
 from kreg.layers.stacked_dense import StackedDense
 from kreg.layers.stacked_dropout import StackedDropout
 from kreg.members.losses import TASKS
 from kreg.members.model import MemberModel
 from kreg.members.strengths import stack_regularizer
 from kreg.optimizers import Proximal
-
-_ACTIVATIONS = {"regression": "linear", "binary": "sigmoid", "multiclass": "softmax"}
 
 
 def stacked_tabular_model(
@@ -110,7 +109,7 @@ def stacked_tabular_model(
         hidden = _deeper(hidden, units, members, depth, dropout_rate)
         head = StackedDense(n_outputs, members, name="head")(hidden)
         logits = keras.layers.Add()([logits, head])
-    outputs = keras.layers.Activation(_ACTIVATIONS[task])(logits)
+    outputs = keras.layers.Activation(TASK_ACTIVATIONS[task])(logits)
     model = MemberModel(inputs, outputs, task=task)
     model.compile(optimizer=Proximal(keras.optimizers.Adam(learning_rate)))
     return model

@@ -3,6 +3,7 @@
 import keras
 
 from kreg._validation import check_float, check_int, invalid_argument
+from kreg._vocabulary import TASK_ACTIVATIONS, TASK_LOSSES
 from kreg.members import stacked_tabular_model
 from kreg.metrics import DataLoss
 from kreg.optimizers import Proximal
@@ -100,14 +101,9 @@ def tabular_model(
         head = keras.layers.Dense(n_outputs, name="head")
         h = _deeper(hidden(inputs), units, depth, dropout_rate)
         logits = keras.layers.Add()([logits, head(h)])
-    activation = {"regression": None, "binary": "sigmoid", "multiclass": "softmax"}
-    outputs = keras.layers.Activation(activation[task] or "linear")(logits)
+    outputs = keras.layers.Activation(TASK_ACTIVATIONS[task])(logits)
     model = keras.Model(inputs, outputs)
-    loss = {
-        "regression": "mse",
-        "binary": "binary_crossentropy",
-        "multiclass": "sparse_categorical_crossentropy",
-    }[task]
+    loss = TASK_LOSSES[task]
     model.compile(
         optimizer=Proximal(keras.optimizers.Adam(learning_rate)),
         loss=loss,
