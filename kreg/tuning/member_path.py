@@ -19,11 +19,8 @@ from kreg.tuning.path.grid import (
     _null_lambda_max,
 )
 from kreg.tuning.path.model import _active_inputs
-from kreg.tuning.path.solver import _shuffled_stream
+from kreg.tuning.path.solver import FULL_BATCH_ROWS, _shuffled_stream
 from kreg.tuning.path.stack import _intercept
-
-# λ_max comes from the null model fitted in full batch on at most this many rows.
-_NULL_ROWS = 4096
 
 
 def member_path(
@@ -146,7 +143,7 @@ def member_path(
     _start_at_null(folds_model, y, task)
     # Scored at each epoch end in inference mode, as Keras' validation_data,
     # where the rows fit in one batch; else the steps' running means.
-    data = (x, y, roles) if n <= _NULL_ROWS else None
+    data = (x, y, roles) if n <= FULL_BATCH_ROWS else None
     stop = mem.MemberEarlyStopping(patience=patience, min_delta=min_delta, data=data)
     folds_model.fit(
         **_shuffled_stream((x, y, roles), batch_size, seed),
@@ -155,7 +152,12 @@ def member_path(
         verbose=verbose,
     )
     scores = folds_model.evaluate(
-        x, y, sample_weight=roles, batch_size=_NULL_ROWS, verbose=0, return_dict=True
+        x,
+        y,
+        sample_weight=roles,
+        batch_size=FULL_BATCH_ROWS,
+        verbose=0,
+        return_dict=True,
     )
     folds = np.asarray(scores["member_val_data_loss"]).reshape(count, k).T
     used = (stop.best_epoch + 1).reshape(count, k)
@@ -176,7 +178,7 @@ def member_path(
         x,
         y,
         sample_weight=everything,
-        batch_size=_NULL_ROWS,
+        batch_size=FULL_BATCH_ROWS,
         verbose=0,
         return_dict=True,
     )["member_data_loss"]
@@ -251,7 +253,7 @@ def _grid(make, x, y, shape, n_strengths, min_ratio, owner):
     )
     reg = make(1.0)
     glm = tabular_model(reg, **{**shape, "units": 0})
-    rows = min(len(y), _NULL_ROWS)
+    rows = min(len(y), FULL_BATCH_ROWS)
     top = _null_lambda_max(
         glm, reg, [glm.get_layer("linear").kernel], x[:rows], y[:rows], rows
     )
