@@ -57,13 +57,20 @@ class MemberModel(keras.Model):
     their sum with the penalties. ``evaluate`` with the same roles scores the
     members in inference mode (no dropout, the weights at the end).
 
-    Every trainable weight must have the member axis first. Written for the
+    Every trainable weight must have the member axis first, or, with
+    ``member_layers``, each member is one whole sublayer (such as k copies
+    of one Keras model, called on the same inputs and stacked on axis 1):
+    member ``m``'s weights are the trainable weights of the layer named
+    ``member_layers[m]``, and freezing puts all of them back. Written for the
     TensorFlow backend (as ``kreg.optimizers.Proximal``).
 
     Args:
         *args: ``inputs`` and ``outputs`` as for a functional model.
         task: `"regression"`, `"binary"` or `"multiclass"`: the data loss.
             Defaults to `"regression"`.
+        member_layers: `None` (a member axis on every weight), or the names
+            of the sublayers that are the members, one per member. Defaults
+            to `None`.
         **kwargs: functional model arguments (``name``...).
 
     Example:
@@ -79,11 +86,13 @@ class MemberModel(keras.Model):
     (4,)
     """
 
-    def __init__(self, *args, task: str = "regression", **kwargs):
+    def __init__(self, *args, task: str = "regression", member_layers=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.task = check_choice(task, "task", "MemberModel", TASKS)
         shape = self.outputs[0].shape if len(self.outputs) == 1 else None
-        if shape is None or len(shape) != 3 or shape[1] is None:
+        # Whole-layer members may have any output (batch, members, ...).
+        ranks = (3,) if member_layers is None else tuple(range(2, 9))
+        if shape is None or len(shape) not in ranks or shape[1] is None:
             raise invalid_argument(
                 "MemberModel",
                 "outputs",
@@ -91,15 +100,22 @@ class MemberModel(keras.Model):
                 [tuple(o.shape) for o in self.outputs],
             )
         self.members = int(shape[1])
-        for variable in self.trainable_variables:
-            if not variable.shape or variable.shape[0] != self.members:
-                raise invalid_argument(
-                    "MemberModel",
-                    "outputs",
-                    f"a model whose every trainable weight has the member axis "
-                    f"({self.members}) first",
-                    f"<{variable.path} of shape {tuple(variable.shape)}>",
-                )
+        self.member_layers = None
+        # Per trainable variable: the member that owns it whole, or None
+        # (the member axis first).
+        self._owners = [None] * len(self.trainable_variables)
+        if member_layers is None:
+            for variable in self.trainable_variables:
+                if not variable.shape or variable.shape[0] != self.members:
+                    raise invalid_argument(
+                        "MemberModel",
+                        "outputs",
+                        f"a model whose every trainable weight has the member "
+                        f"axis ({self.members}) first",
+                        f"<{variable.path} of shape {tuple(variable.shape)}>",
+                    )
+        else:
+            self.member_layers = self._check_member_layers(member_layers)
         self._active = keras.Variable(
             np.ones(self.members, "float32"), trainable=False, name="active"
         )
@@ -110,6 +126,41 @@ class MemberModel(keras.Model):
         self._objective = keras.metrics.Mean(name="loss")
         self._data_loss = _MemberMean(self.members, "member_data_loss")
         self._val_data_loss = _MemberMean(self.members, "member_val_data_loss")
+
+    def _check_member_layers(self, names) -> list:
+        """The owner of every trainable variable, from whole-layer members."""
+        names = list(names) if isinstance(names, list | tuple) else None
+        if names is None or len(names) != self.members:
+            raise invalid_argument(
+                "MemberModel",
+                "member_layers",
+                f"a list of {self.members} layer names",
+                names,
+            )
+        owner = {}
+        shapes = []
+        for m, name in enumerate(names):
+            layer = self.get_layer(name)
+            shapes.append([tuple(v.shape) for v in layer.trainable_variables])
+            for variable in layer.trainable_variables:
+                owner.setdefault(id(variable), m)
+        if any(s != shapes[0] for s in shapes):
+            raise invalid_argument(
+                "MemberModel",
+                "member_layers",
+                "layers with the same weights' shapes",
+                names,
+            )
+        self._owners = [owner.get(id(v)) for v in self.trainable_variables]
+        if None in self._owners:
+            stray = self.trainable_variables[self._owners.index(None)]
+            raise invalid_argument(
+                "MemberModel",
+                "member_layers",
+                "layers that hold every trainable weight",
+                f"<{stray.path} in none of them>",
+            )
+        return names
 
     @property
     def active(self) -> keras.Variable:
@@ -143,7 +194,7 @@ class MemberModel(keras.Model):
 
             @tf.function(reduce_retracing=True)
             def scores(x, y, roles):
-                losses = member_losses(self.task, y, self(x, training=False))
+                losses = self.row_losses(y, self(x, training=False))
                 roles = ops.cast(roles, "int32")
                 out = []
                 for role in (TRAIN, VALIDATION):
@@ -157,8 +208,14 @@ class MemberModel(keras.Model):
         train, validation = self._score_function(x, y, roles)
         return np.asarray(train), np.asarray(validation)
 
+    def row_losses(self, y, predictions):
+        """Every row's data loss for every member, ``(batch, members)``: the
+        task's loss (``kreg.members.member_losses``); a subclass may train
+        its members on another loss."""
+        return member_losses(self.task, y, predictions)
+
     def _scores(self, y, predictions, roles):
-        losses = member_losses(self.task, y, predictions)
+        losses = self.row_losses(y, predictions)
         if roles is None:
             raise ValueError(
                 "MemberModel.fit and evaluate need the roles of the rows as "
@@ -208,11 +265,12 @@ class MemberModel(keras.Model):
         before = [tf.identity(v.value) for v in variables]
         with tf.control_dependencies(before):
             self.optimizer.apply(grads, variables)
-        for variable, old in zip(variables, before):
-            active = ops.reshape(
-                ops.cast(self._active, variable.dtype),
-                (-1,) + (1,) * (len(variable.shape) - 1),
-            )
+        for variable, old, owner in zip(variables, before, self._owners):
+            active = ops.cast(self._active, variable.dtype)
+            if owner is None:
+                active = ops.reshape(active, (-1,) + (1,) * (len(variable.shape) - 1))
+            else:
+                active = active[owner]
             variable.assign(ops.where(active > 0, variable.value, old))
         return self._logs(loss, predictions)
 
@@ -225,4 +283,7 @@ class MemberModel(keras.Model):
         return self._logs(loss, predictions)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "task": self.task}
+        config = {**super().get_config(), "task": self.task}
+        if self.member_layers is not None:
+            config["member_layers"] = list(self.member_layers)
+        return config

@@ -341,7 +341,12 @@ def tabular_path(
                 select_inputs=options["select_inputs"],
             )
 
-        fit = regularization_path
+        # Where the stacked path does not apply, "members" still trains the
+        # folds side by side where regularization_path can ("auto").
+        fit = functools.partial(
+            regularization_path,
+            engine="sequential" if engine == "sequential" else "auto",
+        )
         spec = Spec(
             task,
             n_outputs,

@@ -5,24 +5,22 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from kreg._validation import (
-    check_choice,
-    check_float,
-    check_int,
-    check_seed,
-    invalid_argument,
-)
+from kreg._validation import check_choice, check_float, invalid_argument
 from kreg.tuning import cross_validation
 from kreg.tuning.path.convergence import CONVERGENCE_TOL
-from kreg.tuning.path.grid import _check_regularizer, _check_strengths
+from kreg.tuning.path.grid import _check_regularizer
 from kreg.tuning.path.result import RegularizationPath
-from kreg.tuning.path.run import _Options, _PathRun
+from kreg.tuning.path.run import _PathRun
+from kreg.tuning.path.state import _check_numbers, _Options
 
 #: When each strength's fit stops (see :func:`regularization_path`).
 STOPPING = ("auto", "validation", "convergence")
 
 #: Orders in which :func:`regularization_path` can fit its strengths.
 DIRECTIONS = ("auto", "decreasing", "increasing")
+
+#: How :func:`regularization_path` trains the folds of a cross-validation.
+ENGINES = ("auto", "members", "sequential")
 
 
 def regularization_path(
@@ -53,6 +51,7 @@ def regularization_path(
     keep_weights: bool = True,
     seed: int = 0,
     checkpoint=None,
+    engine: str = "auto",
     verbose=0,
 ) -> RegularizationPath:
     """Fits a model along a geometric grid of strengths.
@@ -64,7 +63,9 @@ def regularization_path(
     called once and the whole warm path is one ``fit`` call: the strength
     changes through ``reg.strength``, so the train function is traced once.
     Every strength gets kreg's early stopping on ``val_data_loss`` with the
-    best weights restored.
+    best weights restored. With ``cv=k``, the k fold paths and the final one
+    on all rows train side by side as k + 1 copies of the model in that one
+    ``fit`` (see ``engine``).
 
     A net is not convex, and a hidden layer started at its null model (all
     penalized weights 0) gets no gradient once the rest has fitted what it
@@ -117,7 +118,8 @@ def regularization_path(
             path is fitted once more on all rows, each strength for the
             median number of epochs the folds used there (or to convergence,
             see ``stopping``), and those are the weights kept. Costs k + 1
-            paths. Defaults to `None`.
+            paths, trained side by side where ``engine`` allows. Defaults to
+            `None`.
         loss: loss for uncompiled models. Defaults to `None`.
         optimizer: the optimizer of every fit (it replaces a compiled
             model's). Defaults to `None`: for a GLM fitted to convergence in
@@ -189,6 +191,39 @@ def regularization_path(
         keep_weights: keep each strength's weights (for
             :meth:`RegularizationPath.best_model`). Defaults to `True`.
         seed: seed of the split and the initialization. Defaults to `0`.
+        engine: how ``cv`` trains its k fold paths and the all-rows path.
+            `"members"`: side by side, as k + 1 members of one Keras model:
+            ``build`` is called k + 1 times (each call with its own
+            regularizer, at the same strength) and the copies, called on one
+            input, train in one ``fit`` for the whole warm path (one
+            compiled step, one copy of the data), each on its own rows (a
+            per-member mask of its training rows in the loss; its held-out
+            rows only scored, in inference mode at every epoch end). Each
+            member stops on its own (early stopping on its held-out rows, or
+            convergence), and a stopped member is frozen (its weights put
+            back after every optimizer update, its optimizer state kept as
+            it was when it stopped) while the others go on; the all-rows
+            member is set back to its weights after the folds' median best
+            epoch. ``kreg.optimizers.Proximal`` thresholds each copy with its
+            own regularizer. `"sequential"`: one path after another, one
+            model. `"auto"`: `"members"` where it applies, else
+            `"sequential"`. It does not apply (`"members"` then raises a
+            ValueError saying why) without ``cv``, with
+            ``warm_start=False`` (a fresh model per strength), when stopping
+            at convergence with an optimizer other than the GLM's default
+            (two learning-rate phases per strength), with ``x`` a list or
+            dict, with an optimizer that clips the global gradient norm
+            (``global_clipnorm`` would couple the members), or when
+            ``build`` does not make a new model with the regularizer on the
+            same weights at each call. The results read the same either way;
+            they differ as two trainings do: a member's minibatches are its
+            rows among batches of ``batch_size * k / (k - 1)`` rows of all
+            the data, its stopping reads its held-out rows at the end of the
+            epoch, the members share Adam's step count, and the upward
+            path's shortcut for strengths past the point where every
+            penalized weight is 0 is not taken (they are fitted). The
+            checkpoint then holds one file per strength with every member.
+            Defaults to `"auto"`.
         verbose: Keras verbosity. Defaults to `0`.
 
     Returns:
@@ -216,31 +251,27 @@ def regularization_path(
         raise invalid_argument(owner, "build", "a function regularizer -> Model", build)
     x, y, n = cross_validation.check_data(x, y, owner)
     template = _check_regularizer(regularizer, owner)
-    n_strengths = check_int(n_strengths, "n_strengths", owner, low=1)
-    min_ratio = check_float(
-        min_ratio, "min_ratio", owner, low=0.0, high=1.0, low_inclusive=False
+    numbers = _check_numbers(
+        owner,
+        n_strengths=n_strengths,
+        min_ratio=min_ratio,
+        strengths=strengths,
+        max_strength=max_strength,
+        epochs=epochs,
+        batch_size=batch_size,
+        patience=patience,
+        warm_patience=warm_patience,
+        min_delta=min_delta,
+        seed=seed,
+        sparsity_tol=sparsity_tol,
+        tol=tol,
     )
-    epochs = check_int(epochs, "epochs", owner, low=1)
-    if batch_size is not None:
-        batch_size = check_int(batch_size, "batch_size", owner, low=1)
-    patience = check_int(patience, "patience", owner, low=0)
-    if warm_patience is None:
-        warm_patience = patience
-    warm_patience = check_int(warm_patience, "warm_patience", owner, low=0)
-    min_delta = check_float(min_delta, "min_delta", owner, low=0.0)
-    seed = check_seed(seed, owner)
-    tol = check_float(tol, "tol", owner, low=0.0, low_inclusive=False)
-    sparsity_tol = check_float(sparsity_tol, "sparsity_tol", owner, low=0.0)
     if not isinstance(warm_start, bool):
         raise invalid_argument(owner, "warm_start", "a bool", warm_start)
     direction = check_choice(direction, "direction", owner, DIRECTIONS)
     stopping = check_choice(stopping, "stopping", owner, STOPPING)
-    if strengths is not None:
-        strengths = _check_strengths(strengths, owner)
-    if max_strength is not None:
-        max_strength = check_float(
-            max_strength, "max_strength", owner, low=0.0, low_inclusive=False
-        )
+    engine = check_choice(engine, "engine", owner, ENGINES)
+    seed = numbers.seed
     if cv is not None:
         cv = cross_validation.check_cv(cv, owner)
         if validation_data is not None:
@@ -290,28 +321,30 @@ def regularization_path(
         template=template,
         loss=loss,
         optimizer=optimizer,
-        epochs=epochs,
-        batch_size=batch_size,
-        patience=patience,
-        warm_patience=warm_patience,
-        min_delta=min_delta,
+        epochs=numbers.epochs,
+        batch_size=numbers.batch_size,
+        patience=numbers.patience,
+        warm_patience=numbers.warm_patience,
+        min_delta=numbers.min_delta,
         warm_start=warm_start,
         direction=direction,
         stopping=stopping,
-        tol=tol,
-        sparsity_tol=sparsity_tol,
+        tol=numbers.tol,
+        sparsity_tol=numbers.sparsity_tol,
         keep_weights=keep_weights,
         seed=seed,
         verbose=verbose,
+        engine=engine,
     )
     run = _PathRun(options, checkpoint, n, x_train, y_train)
+    stacked = run.replica_stack(x, y, cv)
     grid = run.grid(
         x_train,
         y_train,
         x_val,
         y_val,
-        strengths=strengths,
-        grid_args=(max_strength, min_ratio, n_strengths),
+        strengths=numbers.strengths,
+        grid_args=(numbers.max_strength, numbers.min_ratio, numbers.n_strengths),
         cv=cv,
     )
-    return run.path(grid, x, y, n, x_train, y_train, x_val, y_val, cv)
+    return run.path(grid, x, y, n, x_train, y_train, x_val, y_val, cv, stacked)

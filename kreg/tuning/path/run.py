@@ -22,6 +22,7 @@ from kreg.penalty import penalty
 from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
+from kreg.tuning.path import replicas
 from kreg.tuning.path.convergence import SettledStopping
 from kreg.tuning.path.grid import _geometric_grid, _lambda_max, _null_lambda_max
 from kreg.tuning.path.model import (
@@ -182,8 +183,10 @@ class _PathRun:
 
     # The fits.
 
-    def path(self, grid, x, y, n, x_train, y_train, x_val, y_val, cv):
-        """All the fits over ``grid``; the :class:`RegularizationPath`."""
+    def path(self, grid, x, y, n, x_train, y_train, x_val, y_val, cv, stacked=None):
+        """All the fits over ``grid``; the :class:`RegularizationPath`.
+        ``stacked``: what :meth:`replica_stack` gave, to train the folds as
+        members."""
         o = self.options
         order = grid if self.direction == "decreasing" else grid[::-1]
         setup_seconds = time.perf_counter() - self.started
@@ -204,12 +207,18 @@ class _PathRun:
                         self.batch_size,
                         o.seed,
                         cv,
+                        # The members engine saves all folds per strength.
+                        *(("members",) if stacked else ()),
                     )
                 ),
             )
         folds = []
         if cv is None:
             final = self.fit(_Fit(x_train, y_train, x_val, y_val, key="fit"), order)
+        elif stacked:
+            folds, final = replicas.replica_fits(
+                self, *stacked, order, x, y, self.checkpoint
+            )
         else:
             # cv.glmnet: the path on each fold's training rows, scored on its
             # held-out rows; the curve is the fold mean, its standard error the
@@ -242,6 +251,32 @@ class _PathRun:
                 from_start=True,
             )
         return self._result(grid, final, folds, setup_seconds)
+
+    def replica_stack(self, x, y, cv):
+        """``(splits, stack)`` when the folds train as members (see the
+        ``engine`` argument), else None; before any training, so that
+        ``engine="members"`` fails early where it does not apply."""
+        engine = self.options.engine
+        if engine == "sequential":
+            return None
+        reason = (
+            "no cross-validation (cv=None): one fit"
+            if cv is None
+            else replicas.unsupported(self, x)
+        )
+        if reason is None:
+            try:
+                return replicas.replica_stack(self, x, y, cv)
+            except replicas.Unsupported as error:
+                reason = str(error)
+        if engine == "members":
+            raise invalid_argument(
+                _OWNER,
+                "engine",
+                f'"auto" or "sequential" for this path ({reason})',
+                engine,
+            )
+        return None
 
     def _result(self, grid, final, folds, setup_seconds) -> RegularizationPath:
         records = [dataclasses.replace(r) for r in final.records]

@@ -72,29 +72,41 @@ def _hessian_times(loss, variables):
     return hessian_times
 
 
-def _power_iteration(hessian_times, variables, iterations, blocks=1) -> np.ndarray:
+def _power_iteration(
+    hessian_times, variables, iterations, blocks=1, owners=None
+) -> np.ndarray:
     """The largest eigenvalue of the symmetric ``hessian_times`` (on lists
     shaped as ``variables``) by power iteration from a fixed random start,
     for ``blocks`` diagonal blocks at once: the first axis of every variable
-    splits into the blocks (one, the whole Hessian, by default). A block
-    whose norm is 0 or not finite is not rescaled, and its estimate is 0."""
+    splits into the blocks (one, the whole Hessian, by default), or, with
+    ``owners`` (one block index per variable), each variable belongs whole
+    to its block (copies of a model side by side). A block whose norm is 0
+    or not finite is not rescaled, and its estimate is 0."""
     rng = np.random.default_rng(0)
     vectors = [tf.constant(rng.normal(size=v.shape), v.dtype) for v in variables]
     norms = np.zeros(blocks)
     for _ in range(iterations):
         products = hessian_times(vectors)
-        squares = sum(
-            tf.reduce_sum(tf.reshape(p * p, (blocks, -1)), axis=1) for p in products
-        )
+        if owners is None:
+            squares = sum(
+                tf.reduce_sum(tf.reshape(p * p, (blocks, -1)), axis=1) for p in products
+            )
+        else:
+            squares = np.zeros(blocks)
+            for p, owner in zip(products, owners):
+                squares[owner] += float(tf.reduce_sum(p * p))
         norms = np.sqrt(np.asarray(squares, "float64"))
         usable = np.isfinite(norms) & (norms > 0)
         if not usable.any():
             break  # a zero or non-finite product stays so: nothing to iterate
         safe = np.where(usable, norms, 1.0)
-        vectors = [
-            p / tf.reshape(tf.constant(safe, p.dtype), (-1,) + (1,) * (p.ndim - 1))
-            for p in products
-        ]
+        if owners is None:
+            vectors = [
+                p / tf.reshape(tf.constant(safe, p.dtype), (-1,) + (1,) * (p.ndim - 1))
+                for p in products
+            ]
+        else:
+            vectors = [p / float(safe[o]) for p, o in zip(products, owners)]
     return np.where(np.isfinite(norms), norms, 0.0)
 
 

@@ -7,12 +7,21 @@ import numpy as np
 import tensorflow as tf
 
 from kreg import members as mem
-from kreg.members.losses import member_losses
 from kreg.tuning.path.solver import GLM_MOMENTUM, _hessian_times, _power_iteration
 
 
 class _Stack:
-    """The stacked model and the map from its weights to the single model's."""
+    """The stacked model and the map from its weights to the single model's.
+
+    What ``_Steps`` asks of a stack of members (this class, whose weights
+    carry a member axis, or ``replicas._ReplicaStack``, whose members are
+    copies of a user's model): ``members``, ``model`` (a
+    ``kreg.members.MemberModel``), ``values()`` and ``slot_values()`` (numpy
+    arrays, member axis first), ``set_values``, ``put``, ``put_member``,
+    ``scale_slots``, ``set_strengths``, ``penalized_index``,
+    ``unit_penalty``, ``variables``, ``owners``, ``row_losses`` and
+    ``single_weights``.
+    """
 
     def __init__(self, spec, template, members, single, n_rows):
         self.members = members
@@ -36,6 +45,7 @@ class _Stack:
         self.task = spec.task
         self.n_rows = n_rows
         self.y = None  # the targets, for row_losses
+        self.owners = None  # the member axis is every weight's first
         self._row_losses = None
 
     def compile_sgd(self, steps: int):
@@ -83,15 +93,53 @@ class _Stack:
     def values(self) -> list:
         return [v.numpy() for v in self.variables]
 
+    def set_values(self, values) -> None:
+        """Every member's weights from ``values`` (as ``values()`` gives)."""
+        for variable, value in zip(self.variables, values):
+            variable.assign(value)
+
+    @property
+    def penalized_index(self) -> list:
+        """The positions in ``values()`` of the penalized weights."""
+        return [i for i, v in enumerate(self.variables) if v.regularizer is self.reg]
+
+    def set_strengths(self, strengths) -> None:
+        """Member ``m``'s penalty strength is ``strengths[m]``."""
+        self.reg.strength = [float(s) for s in strengths]
+
+    def scale_slots(self, ratio) -> None:
+        """Multiplies member ``m``'s optimizer state by ``ratio[m]``."""
+        for slot in self.slots:
+            shape = (-1,) + (1,) * (len(slot.shape) - 1)
+            slot.assign(slot * np.reshape(ratio, shape).astype("float32"))
+
+    def unit_penalty(self):
+        """Each member's penalty at strength 1: ``unit() -> (members,)``."""
+        unit = mem.member_regularizer(self.reg, 0)
+        unit.strength = 1.0
+        variables = [v for v in self.variables if v.regularizer is self.reg]
+        members = self.members
+
+        @tf.function(autograph=False)
+        def per_member():
+            return tf.stack(
+                [
+                    tf.add_n([unit(v.value[m]) for v in variables])
+                    for m in range(members)
+                ]
+            )
+
+        return lambda: np.asarray(per_member(), "float64")
+
     def row_losses(self, x) -> np.ndarray:
         """Every row's data loss for every member, ``(rows, members)``, in
         inference mode: one forward pass (traced once)."""
         if self._row_losses is None:
-            model, task, y = self.model, self.task, self.y
+            model, y = self.model, self.y
 
             @tf.function(autograph=False)
             def row_losses(x):
-                return member_losses(task, y, model(x, training=False))
+                return model.row_losses(y, model(x, training=False))
 
             self._row_losses = row_losses
         return np.asarray(self._row_losses(x), "float64")
@@ -108,11 +156,20 @@ class _Stack:
 
     def put(self, member, values, slots=None):
         """Writes member ``member``'s slice of ``values`` (and of ``slots``)."""
-        for variable, value in zip(self.variables, values):
-            _assign_member(variable, member, value[member])
+        self.put_member(
+            member,
+            [value[member] for value in values],
+            None if slots is None else [value[member] for value in slots],
+        )
+
+    def put_member(self, member, weights=None, slots=None):
+        """Writes member ``member``'s ``weights`` and ``slots`` (slices; None
+        leaves them)."""
+        for variable, value in zip(self.variables, weights or []):
+            _assign_member(variable, member, value)
         if slots is not None:
             for variable, value in zip(self.slots, slots):
-                _assign_member(variable, member, value[member])
+                _assign_member(variable, member, value)
 
 
 def _assign_member(variable, member, value):
@@ -139,21 +196,26 @@ class _Curvature:
     def __init__(self, stack, x, y, roles, iterations: int = 30):
         self.iterations = iterations
         self.members = stack.members
+        self.stack = stack
         variables = stack.variables
         self.variables = variables
-        model, task = stack.model, stack.task
+        model = stack.model
         x = tf.constant(x)
         y = tf.constant(y)
         train = tf.cast(tf.constant(roles) == mem.TRAIN, "float32")
         count = tf.maximum(tf.reduce_sum(train, axis=0), 1.0)
 
         def loss():
-            losses = member_losses(task, y, model(x, training=False))
+            losses = model.row_losses(y, model(x, training=False))
             return tf.reduce_sum(tf.reduce_sum(losses * train, axis=0) / count)
 
         self.hessian_times = _hessian_times(loss, variables)
 
     def top(self) -> np.ndarray:
         return _power_iteration(
-            self.hessian_times, self.variables, self.iterations, self.members
+            self.hessian_times,
+            self.variables,
+            self.iterations,
+            self.members,
+            owners=self.stack.owners,
         )

@@ -14,7 +14,7 @@ from kreg.tuning.checkpoint import PathCheckpoint
 from kreg.tuning.path.convergence import settled
 from kreg.tuning.path.model import _active_inputs
 from kreg.tuning.path.solver import LOCAL_MARGIN, _median_phases
-from kreg.tuning.path.stack import _assign_member, _Curvature
+from kreg.tuning.path.stack import _Curvature
 
 #: The fit key of a stacked path's saved strengths (all members in one file).
 KEY = "members"
@@ -69,10 +69,8 @@ class _Steps(keras.callbacks.Callback):
             if settings.converge
             else None
         )
-        self.unit = _unit_penalty(stack)
-        self.penalized_index = [
-            i for i, v in enumerate(stack.variables) if v.regularizer is stack.reg
-        ]
+        self.unit = stack.unit_penalty()
+        self.penalized_index = stack.penalized_index
         # Converted once: a numpy argument is copied at every call.
         self.x_tensor = tf.constant(self.settings.x)
         self.val_mask = (self.settings.roles == mem.VALIDATION).astype("float64")
@@ -90,8 +88,7 @@ class _Steps(keras.callbacks.Callback):
             self.seconds.append(float(member_rows[-1][8]))
         if saved:
             last = saved[-1]
-            for variable, value in zip(self.stack.variables, last["weights"]):
-                variable.assign(value)
+            self.stack.set_values(last["weights"])
             for variable, value in zip(
                 self.stack.model.optimizer.variables, last["optimizer"]
             ):
@@ -124,12 +121,10 @@ class _Steps(keras.callbacks.Callback):
             # Momentum in units of the step, rescaled to the new step (as
             # Proximal's learning-rate setter does for one model).
             ratio = scale / np.where(self.index == 0, scale, self.scale)
-            for slot in self.stack.slots:
-                shape = (-1,) + (1,) * (len(slot.shape) - 1)
-                slot.assign(slot * ratio.reshape(shape).astype("float32"))
+            self.stack.scale_slots(ratio)
             self.scale = scale
         self.stack.model.scale.assign(self.scale.astype("float32"))
-        self.stack.reg.strength = list(strength * self.scale)
+        self.stack.set_strengths(strength * self.scale)
         self.stack.model.active.assign(np.ones(members, "float32"))
         self.best = np.full(members, np.inf)
         self.best_epoch = np.zeros(members, int)
@@ -157,8 +152,9 @@ class _Steps(keras.callbacks.Callback):
     def _converge_epoch(self):
         """A GLM member stops when its weights settled over the epoch (see
         ``convergence``); it keeps its last weights, the most converged."""
-        state = self._state()
-        weights = len(self.stack.variables)
+        values = self.stack.values()
+        state = values + self.stack.slot_values()
+        weights = len(values)
         stop = self.running & settled(self.previous, state, weights, self.settings.tol)
         stop |= self.running & (self.used >= self.settings.epochs)
         self.previous = state
@@ -229,19 +225,16 @@ class _Steps(keras.callbacks.Callback):
                 [(int(self.best_epoch[j]) + 1,) for j in range(self.k)]
             )
             weights, slots = self.history[budget[0] - 1]
-            for variable, value in zip(self.stack.variables, weights):
-                _assign_member(variable, self.k, value)
+            self.stack.put_member(self.k, weights, slots)
             self.stopped_slots[self.k] = None
-            for variable, value in zip(self.stack.slots, slots):
-                _assign_member(variable, self.k, value)
             self.used[self.k] = budget[0]
             self.best_epoch[self.k] = budget[0] - 1
         for member in range(members):
             if self.stopped_slots[member] is not None:
-                for variable, value in zip(
-                    self.stack.slots, self.stopped_slots[member]
-                ):
-                    _assign_member(variable, member, value[member])
+                self.stack.put_member(
+                    member,
+                    slots=[value[member] for value in self.stopped_slots[member]],
+                )
         seconds = time.perf_counter() - self.started
         self.seconds.append(seconds)
         losses = self.stack.row_losses(self.x_tensor)
@@ -320,24 +313,6 @@ def _improves(current, best, min_delta) -> np.ndarray:
     value, member by member."""
     delta = min_delta * np.abs(np.where(np.isfinite(best), best, 0.0))
     return np.isfinite(current) & (current < best - delta)
-
-
-def _unit_penalty(stack):
-    """Each member's penalty at strength 1: ``unit() -> (members,)``."""
-    unit = mem.member_regularizer(stack.reg, 0)
-    unit.strength = 1.0
-    variables = [v for v in stack.variables if v.regularizer is stack.reg]
-
-    @tf.function(autograph=False)
-    def per_member():
-        return tf.stack(
-            [
-                tf.add_n([unit(v.value[m]) for v in variables])
-                for m in range(stack.members)
-            ]
-        )
-
-    return lambda: np.asarray(per_member(), "float64")
 
 
 def _tuples(row):

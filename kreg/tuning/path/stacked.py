@@ -17,20 +17,11 @@ import numpy as np
 import tensorflow as tf
 
 from kreg import members as mem
-from kreg._validation import (
-    check_float,
-    check_int,
-    check_seed,
-)
 from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
 from kreg.tuning.path.convergence import CONVERGENCE_TOL
-from kreg.tuning.path.grid import (
-    _check_regularizer,
-    _check_strengths,
-    _null_lambda_max,
-)
+from kreg.tuning.path.grid import _check_regularizer, _null_lambda_max
 from kreg.tuning.path.model import (
     _compile,
     _feeds_weights,
@@ -46,6 +37,7 @@ from kreg.tuning.path.solver import (
 )
 from kreg.tuning.path.stack import _Stack
 from kreg.tuning.path.stack_steps import KEY, StepSettings, _Steps
+from kreg.tuning.path.state import _check_numbers
 
 __all__ = ["KEY", "Spec", "stacked_path", "supported"]
 
@@ -121,26 +113,27 @@ def stacked_path(
     """
     del warm_start, direction, stopping  # one meaning each, see supported()
     owner = "regularization_path"  # the same arguments, the same messages
-    n_strengths = check_int(n_strengths, "n_strengths", owner, low=1)
-    min_ratio = check_float(
-        min_ratio, "min_ratio", owner, low=0.0, high=1.0, low_inclusive=False
+    numbers = _check_numbers(
+        owner,
+        n_strengths=n_strengths,
+        min_ratio=min_ratio,
+        strengths=strengths,
+        max_strength=max_strength,
+        epochs=epochs,
+        batch_size=batch_size,
+        patience=patience,
+        warm_patience=warm_patience,
+        min_delta=min_delta,
+        seed=seed,
+        sparsity_tol=sparsity_tol,
+        tol=tol,
     )
-    epochs = check_int(epochs, "epochs", owner, low=1)
-    if batch_size is not None:
-        batch_size = check_int(batch_size, "batch_size", owner, low=1)
-    patience = check_int(patience, "patience", owner, low=0)
-    warm_patience = patience if warm_patience is None else warm_patience
-    warm_patience = check_int(warm_patience, "warm_patience", owner, low=0)
-    min_delta = check_float(min_delta, "min_delta", owner, low=0.0)
-    seed = check_seed(seed, owner)
-    tol = check_float(tol, "tol", owner, low=0.0, low_inclusive=False)
-    sparsity_tol = check_float(sparsity_tol, "sparsity_tol", owner, low=0.0)
-    if strengths is not None:
-        strengths = _check_strengths(strengths, owner)
-    if max_strength is not None:
-        max_strength = check_float(
-            max_strength, "max_strength", owner, low=0.0, low_inclusive=False
-        )
+    n_strengths, min_ratio = numbers.n_strengths, numbers.min_ratio
+    strengths, max_strength = numbers.strengths, numbers.max_strength
+    epochs, batch_size = numbers.epochs, numbers.batch_size
+    patience, warm_patience = numbers.patience, numbers.warm_patience
+    min_delta, seed = numbers.min_delta, numbers.seed
+    sparsity_tol, tol = numbers.sparsity_tol, numbers.tol
     n = len(y)
     started = time.perf_counter()
     fresh_session()

@@ -7,6 +7,9 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from kreg._validation import check_float, check_int, check_seed
+from kreg.tuning.path.grid import _check_strengths
+
 
 @dataclasses.dataclass
 class _Options:
@@ -30,6 +33,7 @@ class _Options:
     keep_weights: bool
     seed: int
     verbose: object
+    engine: str = "sequential"  # how a cross-validation trains its folds
 
 
 @dataclasses.dataclass
@@ -83,3 +87,67 @@ class _Fit:
     kept: list = dataclasses.field(default_factory=list)
     first_new: int = 0
     saved: int = 0
+
+
+@dataclasses.dataclass
+class _Numbers:
+    """The checked numeric arguments of :func:`regularization_path` (one
+    checker for every engine, so that each gives the same messages)."""
+
+    n_strengths: int
+    min_ratio: float
+    strengths: np.ndarray | None
+    max_strength: float | None
+    epochs: int
+    batch_size: int | None
+    patience: int
+    warm_patience: int
+    min_delta: float
+    seed: int
+    sparsity_tol: float
+    tol: float
+
+
+def _check_numbers(
+    owner,
+    *,
+    n_strengths,
+    min_ratio,
+    strengths,
+    max_strength,
+    epochs,
+    batch_size,
+    patience,
+    warm_patience,
+    min_delta,
+    seed,
+    sparsity_tol,
+    tol,
+) -> _Numbers:
+    """Checks the numeric arguments of a λ path; ``warm_patience`` None is
+    ``patience``."""
+    patience = check_int(patience, "patience", owner, low=0)
+    if warm_patience is None:
+        warm_patience = patience
+    return _Numbers(
+        n_strengths=check_int(n_strengths, "n_strengths", owner, low=1),
+        min_ratio=check_float(
+            min_ratio, "min_ratio", owner, low=0.0, high=1.0, low_inclusive=False
+        ),
+        strengths=None if strengths is None else _check_strengths(strengths, owner),
+        max_strength=None
+        if max_strength is None
+        else check_float(
+            max_strength, "max_strength", owner, low=0.0, low_inclusive=False
+        ),
+        epochs=check_int(epochs, "epochs", owner, low=1),
+        batch_size=None
+        if batch_size is None
+        else check_int(batch_size, "batch_size", owner, low=1),
+        patience=patience,
+        warm_patience=check_int(warm_patience, "warm_patience", owner, low=0),
+        min_delta=check_float(min_delta, "min_delta", owner, low=0.0),
+        seed=check_seed(seed, owner),
+        sparsity_tol=check_float(sparsity_tol, "sparsity_tol", owner, low=0.0),
+        tol=check_float(tol, "tol", owner, low=0.0, low_inclusive=False),
+    )

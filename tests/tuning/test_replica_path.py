@@ -1,0 +1,174 @@
+"""regularization_path(cv=k) of a user's model with its folds as members."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+from sklearn.model_selection import PredefinedSplit
+
+import kreg
+from kreg.tuning import checkpoint
+from tests.helpers import assert_invalid
+
+N = 40
+FOLDS = PredefinedSplit(np.arange(N) % 2)
+STRENGTHS = [0.3, 0.05]
+
+
+def _data(n=N):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    y = x[:, 0] - 0.5 * x[:, 1] + 0.3 * rng.normal(size=n) + 1.0
+    return x, y.astype("float32")
+
+
+def _linear(regularizer):
+    return keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(1, kernel_regularizer=regularizer)]
+    )
+
+
+def _glm(x, y, engine="members", **kwargs):
+    """A GLM path to convergence with proximal gradient (the default), from
+    the weakest strength up (no null fit per fold: a quicker start)."""
+    return kreg.tuning.regularization_path(
+        _linear,
+        x,
+        y,
+        loss="mse",
+        cv=FOLDS,
+        strengths=STRENGTHS,
+        direction="increasing",
+        stopping="convergence",
+        epochs=kwargs.pop("epochs", 40),
+        engine=engine,
+        **kwargs,
+    )
+
+
+def _held_out_loss(weights, x, y, fold):
+    model = _linear(None)
+    model.set_weights(weights)
+    rows = FOLDS.test_fold == fold
+    return float(np.mean((model(x[rows]).numpy()[:, 0] - y[rows]) ** 2))
+
+
+@pytest.fixture(scope="module")
+def glm():
+    x, y = _data()
+    return x, y, _glm(x, y)
+
+
+def test_each_fold_score_is_its_replicas_own_held_out_loss(glm):
+    x, y, path = glm
+    assert path.cv == 2 and path.fold_val_data_loss.shape == (2, 2)
+    for fold in range(2):
+        for i in range(2):
+            own = _held_out_loss(path.fold_weights[fold][i], x, y, fold)
+            assert path.fold_val_data_loss[fold, i] == pytest.approx(own, rel=1e-5)
+    np.testing.assert_allclose(
+        path.val_data_loss, path.fold_val_data_loss.mean(axis=0), rtol=1e-6
+    )
+
+
+def test_a_replica_never_sees_its_held_out_rows_in_a_gradient(glm):
+    x, y, path = glm
+    changed = y.copy()
+    changed[FOLDS.test_fold == 0] += 5.0  # fold 0's held-out targets
+    other = _glm(x, changed)
+    for mine, theirs in zip(path.fold_weights[0], other.fold_weights[0]):
+        for a, b in zip(mine, theirs):
+            np.testing.assert_array_equal(a, b)
+    # The other fold trains on those rows, and so moves.
+    assert not np.array_equal(path.fold_weights[1][0][0], other.fold_weights[1][0][0])
+
+
+def test_the_glm_agrees_with_the_sequential_engine(glm):
+    x, y, path = glm
+    sequential = _glm(x, y, engine="sequential")
+    np.testing.assert_allclose(path.strengths, sequential.strengths)
+    gap = np.abs(path.val_data_loss - sequential.val_data_loss)
+    assert np.all(gap <= 0.1 * sequential.val_standard_error + 1e-3)
+    for mine, theirs in zip(path.weights, sequential.weights):
+        np.testing.assert_allclose(mine[0], theirs[0], atol=0.02)
+    assert path.best("1se") == sequential.best("1se")
+
+
+class Killed(Exception):
+    """Stands for kill -9: nothing after it runs."""
+
+
+def test_an_interrupted_path_resumes_redoing_nothing_saved(glm, tmp_path, monkeypatch):
+    x, y, reference = glm
+    saves = []
+    original = checkpoint.PathCheckpoint.save
+
+    def save(self, key, index, *args):
+        original(self, key, index, *args)
+        saves.append((key, index))
+        if die and len(saves) == 1:
+            raise Killed
+
+    monkeypatch.setattr(checkpoint.PathCheckpoint, "save", save)
+    die = True
+    with pytest.raises(Killed):
+        _glm(x, y, checkpoint=tmp_path)
+    die = False
+    resumed = _glm(x, y, checkpoint=tmp_path)
+    # One file per strength with every member: only the second is fitted.
+    assert saves == [("members", 0), ("members", 1)]
+    assert sorted(os.listdir(tmp_path / "members")) == [
+        "strength_000.npz",
+        "strength_001.npz",
+    ]
+    np.testing.assert_allclose(
+        resumed.fold_val_data_loss, reference.fold_val_data_loss, rtol=1e-5
+    )
+    for got, want in zip(resumed.weights[0], reference.weights[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_nets_folds_train_as_members_and_score_their_own_rows():
+    x, y = _data()
+
+    def net(regularizer):
+        return keras.Sequential(
+            [
+                keras.Input((3,)),
+                keras.layers.Dense(4, "relu", kernel_regularizer=regularizer),
+                keras.layers.Dense(1),
+            ]
+        )
+
+    path = kreg.tuning.regularization_path(
+        net, x, y, loss="mse", cv=FOLDS, strengths=STRENGTHS, epochs=3, patience=1
+    )
+    assert path.direction == "increasing" and path.stopping == "validation"
+    for fold, model in enumerate(path.fold_models(0)):
+        rows = FOLDS.test_fold == fold
+        own = np.mean((model(x[rows]).numpy()[:, 0] - y[rows]) ** 2)
+        assert path.fold_val_data_loss[fold, 0] == pytest.approx(own, rel=1e-5)
+    assert np.all(path.epochs >= 1)
+
+
+def test_engine_is_checked():
+    x, y = _data()
+    call = kreg.tuning.regularization_path
+    assert_invalid(
+        lambda: call(_linear, x, y, loss="mse", engine="fast"), "engine", "fast"
+    )
+    # Where the folds cannot train as members, "members" says why.
+    with pytest.raises(ValueError, match="argument `engine`.*cv=None"):
+        call(_linear, x, y, loss="mse", engine="members", epochs=1)
+    with pytest.raises(ValueError, match="argument `engine`.*warm_start=False"):
+        call(
+            _linear,
+            x,
+            y,
+            loss="mse",
+            cv=2,
+            warm_start=False,
+            engine="members",
+            epochs=1,
+        )
