@@ -21,9 +21,10 @@ weights, gradients, Adam's two moments and the activations of a batch,
 counted in float32; it grows linearly with the members.
 
 With ``--paths``, the 5-fold, 20-strength cross-validated path of the same
-table two ways: ``regularization_path(cv=5)`` (five warm paths and the final
-fit, one model at a time) and ``member_path(cv=5)`` (all folds and strengths
-as members of two fits), with the chosen strength and its CV data loss.
+table two ways: ``regularization_path(cv=5, engine="sequential")`` (five warm
+paths and the final fit, one model at a time) and ``member_path(cv=5)`` (all
+folds and strengths as members of two fits), with the chosen strength and its
+CV data loss.
 
 With ``--tabular``, each default family of ``kreg.tuning.tabular_path``
 (what ``kreg tune`` fits: 3 folds, 8 strengths, up to 50 epochs, patience 6)
@@ -161,7 +162,13 @@ def paths(x, y, units):
         (
             "regularization_path",
             lambda: kreg.tuning.regularization_path(
-                build, x, y, cv=FOLDS, n_strengths=STRENGTHS, min_ratio=1e-3
+                build,
+                x,
+                y,
+                cv=FOLDS,
+                n_strengths=STRENGTHS,
+                min_ratio=1e-3,
+                engine="sequential",
             ),
         ),
         (
