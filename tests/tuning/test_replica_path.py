@@ -142,7 +142,7 @@ def test_a_nets_folds_train_as_members_and_score_their_own_rows():
         )
 
     path = kreg.tuning.regularization_path(
-        net, x, y, loss="mse", cv=FOLDS, strengths=STRENGTHS, epochs=3, patience=1
+        net, x, y, loss="mse", cv=FOLDS, strengths=STRENGTHS, epochs=2, patience=1
     )
     assert path.direction == "increasing" and path.stopping == "validation"
     for fold, model in enumerate(path.fold_models(0)):

@@ -211,7 +211,8 @@ def regularization_path(
             ValueError saying why) without ``cv``, with
             ``warm_start=False`` (a fresh model per strength), when stopping
             at convergence with an optimizer other than the GLM's default
-            (two learning-rate phases per strength), with ``x`` a list or
+            (two learning-rate phases per strength) or in minibatches, with
+            ``x`` a list or
             dict, with an optimizer that clips the global gradient norm
             (``global_clipnorm`` would couple the members), or when
             ``build`` does not make a new model with the regularizer on the

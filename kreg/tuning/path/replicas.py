@@ -55,6 +55,10 @@ def unsupported(run, x) -> str | None:
         )
     if not isinstance(x, np.ndarray):
         return "the members engine takes x as one array (not a list or dict)"
+    if run.converge and run.batch_size < len(x):
+        # As the stacked path: each member's step and convergence are those
+        # of full-batch proximal gradient.
+        return "a GLM fitted to convergence in minibatches (over 4,096 rows)"
     optimizer = run.model.optimizer
     for opt in (optimizer, getattr(optimizer, "inner_optimizer", None)):
         if getattr(opt, "global_clipnorm", None):

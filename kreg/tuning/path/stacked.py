@@ -1,9 +1,11 @@
 """The cross-validated λ path of a tabular model, its folds trained as members.
 
-``regularization_path(build, x, y, cv=k)`` fits k + 1 warm paths one after
-another: each fold's, then one on all rows. Here, at each strength, the k
-fold fits and the all-rows fit are k + 1 members of one
-``kreg.members.MemberModel`` (one copy of the data, a per-member row mask),
+``regularization_path(build, x, y, cv=k, engine="sequential")`` fits k + 1
+warm paths one after another: each fold's, then one on all rows (its members
+engine trains them as k + 1 copies of any model, ``replicas.py``). Here, for
+kreg's tabular model, at each strength the k fold fits and the all-rows fit
+are k + 1 members of one ``kreg.members.MemberModel`` with a member axis on
+every weight (one copy of the data, a per-member row mask),
 trained in one ``fit`` for the whole path; each member carries its weights
 and optimizer state to the next strength exactly as its own path would.
 """
