@@ -2,13 +2,13 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-import kreg  # noqa: E402
+# Keras (and with it TensorFlow) is imported in the fixtures, not here: the
+# xdist controller loads this file too, and runs no test; importing
+# TensorFlow there held up the workers' start by a few seconds.
 
 # Run only in a fresh process by tests/test_mirrored.py: importing it configures
 # TensorFlow's logical devices, which fails once TensorFlow has initialized them.
@@ -17,11 +17,18 @@ collect_ignore = ["tests/mirrored_checks.py"]
 
 @pytest.fixture(autouse=True)
 def _doctest_names(doctest_namespace):
+    import keras
+    import numpy as np
+
+    import kreg
+
     doctest_namespace.update(np=np, keras=keras, kreg=kreg)
 
 
 @pytest.fixture(autouse=True)
 def _fixed_seed():
+    import keras
+
     keras.utils.set_random_seed(1234)
     yield
     # free_memory=False skips a gc.collect() per test (~0.15 s each, over a minute
@@ -37,6 +44,8 @@ def float64():
     first layer it builds, so floatx alone leaves a later model float32 (and its
     compiled loss float64, which cannot add the float32 penalty).
     """
+    import keras
+
     policy = keras.config.dtype_policy()
     keras.config.set_floatx("float64")
     keras.config.set_dtype_policy("float64")
