@@ -145,20 +145,8 @@ def member_path(
     # where the rows fit in one batch; else the steps' running means.
     data = (x, y, roles) if n <= FULL_BATCH_ROWS else None
     stop = mem.MemberEarlyStopping(patience=patience, min_delta=min_delta, data=data)
-    folds_model.fit(
-        **_shuffled_stream((x, y, roles), batch_size, seed),
-        epochs=epochs,
-        callbacks=[stop],
-        verbose=verbose,
-    )
-    scores = folds_model.evaluate(
-        x,
-        y,
-        sample_weight=roles,
-        batch_size=FULL_BATCH_ROWS,
-        verbose=0,
-        return_dict=True,
-    )
+    fitting = dict(batch_size=batch_size, seed=seed, verbose=verbose)
+    scores = _fit_members(folds_model, x, y, roles, stop, epochs=epochs, **fitting)
     folds = np.asarray(scores["member_val_data_loss"]).reshape(count, k).T
     used = (stop.best_epoch + 1).reshape(count, k)
     budget = [max(1, int(np.median(row))) for row in used]
@@ -168,19 +156,14 @@ def member_path(
     final = mem.stacked_tabular_model(make(list(grid)), members=count, **stacked)
     _start_at_null(final, y, task)
     everything = np.full((n, count), mem.TRAIN, dtype="int8")
-    final.fit(
-        **_shuffled_stream((x, y, everything), batch_size, seed),
-        epochs=max(budget),
-        callbacks=[mem.MemberEpochBudget(budget)],
-        verbose=verbose,
-    )
-    train = final.evaluate(
+    train = _fit_members(
+        final,
         x,
         y,
-        sample_weight=everything,
-        batch_size=FULL_BATCH_ROWS,
-        verbose=0,
-        return_dict=True,
+        everything,
+        mem.MemberEpochBudget(budget),
+        epochs=max(budget),
+        **fitting,
     )["member_data_loss"]
 
     model = mem.split_members(final, members=[0])[0]
@@ -222,6 +205,25 @@ def member_path(
         weights=weights,
         regularizer=model.get_layer("linear").kernel_regularizer,
         fold_weights=fold_weights,
+    )
+
+
+def _fit_members(model, x, y, roles, callback, *, epochs, batch_size, seed, verbose):
+    """Fits each member on its rows of ``roles`` and returns the logged
+    losses of a pass in inference mode over all the rows."""
+    model.fit(
+        **_shuffled_stream((x, y, roles), batch_size, seed),
+        epochs=epochs,
+        callbacks=[callback],
+        verbose=verbose,
+    )
+    return model.evaluate(
+        x,
+        y,
+        sample_weight=roles,
+        batch_size=FULL_BATCH_ROWS,
+        verbose=0,
+        return_dict=True,
     )
 
 
