@@ -166,6 +166,11 @@ def _say(run: Run) -> None:
             if settings.path
             else f"search: KerasTuner {settings.tuner}, "
             + (f"{settings.trials} trials, " if settings.tuner != "hyperband" else "")
+            + (
+                f"each trial's {settings.cv} folds as the members of one fit, "
+                if settings.members
+                else "one fit per fold, "
+            )
         )
         + f"up to {settings.epochs} epochs per strength or fit, seed {settings.seed}",
     ]

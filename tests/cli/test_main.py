@@ -185,6 +185,7 @@ def test_interrupt_report_resume_finish(tmp_path, churn_csv, capsys, monkeypatch
     monkeypatch.undo()
     err = capsys.readouterr().err
     assert "task classification (detected" in err
+    assert "each trial's 2 folds as the members of one fit" in err
     assert "interrupted; run the same command again to resume" in err
 
     # An interrupted run has a report of the trials done so far.
