@@ -129,7 +129,10 @@ def test_an_interrupted_path_resumes_redoing_nothing_saved(glm, tmp_path, monkey
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
-def test_a_nets_folds_train_as_members_and_score_their_own_rows():
+def test_in_full_batches_a_nets_members_are_its_sequential_fits():
+    """With full batches (the same steps), each member follows its fold's
+    separate fit: early stopping on its held-out rows, the all-rows member
+    set back after the folds' median best epoch."""
     x, y = _data()
 
     def net(regularizer):
@@ -141,15 +144,34 @@ def test_a_nets_folds_train_as_members_and_score_their_own_rows():
             ]
         )
 
-    path = kreg.tuning.regularization_path(
-        net, x, y, loss="mse", cv=FOLDS, strengths=STRENGTHS, epochs=2, patience=1
+    paths = [
+        kreg.tuning.regularization_path(
+            net,
+            x,
+            y,
+            loss="mse",
+            cv=FOLDS,
+            strengths=STRENGTHS,
+            epochs=4,
+            patience=1,
+            batch_size=64,
+            engine=engine,
+        )
+        for engine in ("members", "sequential")
+    ]
+    members, sequential = paths
+    assert members.direction == "increasing" and members.stopping == "validation"
+    np.testing.assert_allclose(
+        members.fold_val_data_loss, sequential.fold_val_data_loss, rtol=1e-4
     )
-    assert path.direction == "increasing" and path.stopping == "validation"
-    for fold, model in enumerate(path.fold_models(0)):
+    np.testing.assert_array_equal(members.epochs, sequential.epochs)
+    for mine, theirs in zip(members.weights, sequential.weights):
+        for a, b in zip(mine, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    for fold, model in enumerate(members.fold_models(0)):
         rows = FOLDS.test_fold == fold
         own = np.mean((model(x[rows]).numpy()[:, 0] - y[rows]) ** 2)
-        assert path.fold_val_data_loss[fold, 0] == pytest.approx(own, rel=1e-5)
-    assert np.all(path.epochs >= 1)
+        assert members.fold_val_data_loss[fold, 0] == pytest.approx(own, rel=1e-5)
 
 
 def test_engine_is_checked():

@@ -119,7 +119,10 @@ class _ReplicaStack:
         outputs = []
         for member, replica in enumerate(self.replicas):
             with keras.name_scope(_name(member)):  # what builds lazily, too
-                outputs.append(replica(inputs))
+                output = replica(inputs)
+            if not isinstance(output, keras.KerasTensor):
+                raise Unsupported("the model has several outputs")
+            outputs.append(output)
         self.model = _ReplicaModel(
             inputs,
             ops.stack(outputs, axis=1),
