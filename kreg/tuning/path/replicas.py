@@ -147,7 +147,7 @@ class _ReplicaStack:
         self.penalized_index = [ids[id(v)] for v in self.penalized[0]]
         self.variables = self.model.trainable_variables
         self.owners = self.model._owners  # each weight's member
-        self.y = None
+        self.y = self.roles = self.data = None
         self._row_losses = self._values = self._slot_values = None
         self.slots = [[] for _ in range(members)]
 
@@ -255,10 +255,34 @@ def _stacker(groups):
 
 
 def replica_stack(run, x, y, cv):
-    """The splits of ``cv`` and the stack of their k + 1 replicas; raises
-    ``Unsupported`` when ``build``'s models cannot be stacked."""
+    """The splits of ``cv`` and the compiled stack of their k + 1 replicas,
+    with its data (``stack.data``, ``stack.roles``); raises ``Unsupported``
+    when ``build``'s models cannot be stacked. Trains nothing."""
     splits = cross_validation.make_splits(y, cv, seed=run.options.seed, owner=_OWNER)
-    return splits, _ReplicaStack(run, len(splits) + 1, x)
+    n, k = len(y), len(splits)
+    stack = _ReplicaStack(run, k + 1, x)
+    stack.y = tf.constant(y)
+    stack.roles = np.concatenate(
+        [mem.split_roles(splits, n), np.full((n, 1), mem.TRAIN, "int8")], axis=1
+    )
+    batch_size = run.batch_size
+    if not run.converge:
+        # A fold member's rows are about (k-1)/k of each batch: batches of
+        # batch_size k/(k-1) give it the batches (and the steps per epoch)
+        # of its own fit.
+        batch_size = int(round(batch_size * k / (k - 1)))
+    stack.data = _data(x, y, stack.roles, batch_size, run.options.seed, batch_size >= n)
+    if run.converge:
+        # Each member's step is model.scale (SGD at rate 1), as stacked.py.
+        optimizer = Proximal(
+            keras.optimizers.SGD(1.0, momentum=GLM_MOMENTUM, nesterov=True)
+        )
+    else:
+        optimizer = keras.optimizers.deserialize(
+            keras.optimizers.serialize(run.model.optimizer)
+        )
+    stack.compile(optimizer, stack.data["steps_per_epoch"])
+    return splits, stack
 
 
 def replica_fits(run, splits, stack, order, x, y, checkpoint) -> tuple[list, _Fit]:
@@ -267,10 +291,7 @@ def replica_fits(run, splits, stack, order, x, y, checkpoint) -> tuple[list, _Fi
     final)``, as ``_PathRun.path`` would have fitted them one by one."""
     o = run.options
     n, k = len(y), len(splits)
-    stack.y = tf.constant(y)
-    roles = np.concatenate(
-        [mem.split_roles(splits, n), np.full((n, 1), mem.TRAIN, "int8")], axis=1
-    )
+    roles, data, converge = stack.roles, stack.data, run.converge
     # Each member starts where the sequential path starts its fit: the
     # initial weights, at the null model of its own rows going down warm.
     rows = [train for train, _ in splits] + [np.arange(n)]
@@ -287,24 +308,6 @@ def replica_fits(run, splits, stack, order, x, y, checkpoint) -> tuple[list, _Fi
             )
         stack.put_member(member, run.model.get_weights())
     run.reset()
-    converge = run.converge
-    batch_size = run.batch_size
-    if not converge:
-        # A fold member's rows are about (k-1)/k of each batch: batches of
-        # batch_size k/(k-1) give it the batches (and the steps per epoch)
-        # of its own fit.
-        batch_size = int(round(batch_size * k / (k - 1)))
-    data = _data(x, y, roles, batch_size, o.seed, batch_size >= n)
-    if converge:
-        # Each member's step is model.scale (SGD at rate 1), as stacked.py.
-        optimizer = Proximal(
-            keras.optimizers.SGD(1.0, momentum=GLM_MOMENTUM, nesterov=True)
-        )
-    else:
-        optimizer = keras.optimizers.deserialize(
-            keras.optimizers.serialize(run.model.optimizer)
-        )
-    stack.compile(optimizer, data["steps_per_epoch"])
     listener = None
     if checkpoint is not None:
         listener, checkpoint.listener = checkpoint.listener, None
