@@ -202,29 +202,28 @@ def regularization_path(
             member stops on its own (early stopping on its held-out rows, or
             convergence), and a stopped member is frozen (its weights put
             back after every optimizer update, its optimizer state kept as
-            it was when it stopped) while the others go on; the all-rows
-            member is set back to its weights after the folds' median best
-            epoch. ``kreg.optimizers.Proximal`` thresholds each copy with its
-            own regularizer. `"sequential"`: one path after another, one
-            model. `"auto"`: `"members"` where it applies, else
-            `"sequential"`. It does not apply (`"members"` then raises a
-            ValueError saying why) without ``cv``, with
-            ``warm_start=False`` (a fresh model per strength), when stopping
-            at convergence with an optimizer other than the GLM's default
-            (two learning-rate phases per strength) or in minibatches, with
-            ``x`` a list or
-            dict, with an optimizer that clips the global gradient norm
-            (``global_clipnorm`` would couple the members), or when
-            ``build`` does not make a new model with the regularizer on the
-            same weights at each call. The results read the same either way;
-            they differ as two trainings do: a member's minibatches are its
-            rows among batches of ``batch_size * k / (k - 1)`` rows of all
-            the data, its stopping reads its held-out rows at the end of the
-            epoch, the members share Adam's step count, and the upward
-            path's shortcut for strengths past the point where every
-            penalized weight is 0 is not taken (they are fitted). The
-            checkpoint then holds one file per strength with every member.
-            Defaults to `"auto"`.
+            it was when it stopped) while the others go on; with early
+            stopping, the all-rows member is set back to its weights after
+            the folds' median best epoch (at convergence it converges).
+            ``kreg.optimizers.Proximal`` thresholds each copy with its own
+            regularizer. `"sequential"`: one path after another, one model.
+            `"auto"`: `"members"` where it applies, else `"sequential"`. It
+            does not apply (`"members"` then raises a ValueError saying why)
+            without ``cv``, with ``warm_start=False`` (a fresh model per
+            strength), when stopping at convergence with an optimizer other
+            than the GLM's default (two learning-rate phases per strength)
+            or in minibatches, with ``x`` a list or dict, with an optimizer
+            that clips the global gradient norm (``global_clipnorm`` would
+            couple the members), or when ``build`` does not make a new model
+            with the regularizer on the same weights at each call. The
+            results read the same either way; they differ as two trainings
+            do: a member's minibatches are its rows among batches of
+            ``batch_size * k / (k - 1)`` rows of all the data, its stopping
+            reads its held-out rows at the end of the epoch, the members
+            share Adam's step count, and the upward path's shortcut for
+            strengths past the point where every penalized weight is 0 is
+            not taken (they are fitted). The checkpoint then holds one file
+            per strength with every member. Defaults to `"auto"`.
         verbose: Keras verbosity. Defaults to `0`.
 
     Returns:
