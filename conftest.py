@@ -1,5 +1,6 @@
 """Shared pytest set-up: quiet TensorFlow, names for docstring examples."""
 
+import gc
 import os
 
 import pytest
@@ -13,6 +14,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Run only in a fresh process by tests/test_mirrored.py: importing it configures
 # TensorFlow's logical devices, which fails once TensorFlow has initialized them.
 collect_ignore = ["tests/mirrored_checks.py"]
+
+
+def pytest_collection_finish(session):
+    # Everything imported so far (TensorFlow, Keras, the collected tests) lives
+    # to the end: out of the cyclic collector's reach, a full collection no
+    # longer walks those ~400,000 objects (~5 % of the suite's CPU time).
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
