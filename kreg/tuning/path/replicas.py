@@ -157,14 +157,17 @@ class _ReplicaStack:
         self.model.compile(optimizer, steps_per_execution=steps)
         self.model.optimizer.build(self.variables)
         slots = [[] for _ in range(self.members)]
-        # The iterations and the learning rate match no member: shared.
+        shared = []  # the iterations and the learning rate: scalars
         for variable in self.model.optimizer.variables:
-            for member in range(self.members):
-                if variable.name.startswith(_name(member) + "_"):
-                    slots[member].append(variable)
-                    break
+            # Keras names a slot after its weight's path (member_<m>/...).
+            owner = [
+                m
+                for m in range(self.members)
+                if variable.name.startswith(_name(m) + "_")
+            ]
+            (slots[owner[0]] if owner else shared).append(variable)
         shapes = [[tuple(v.shape) for v in s] for s in slots]
-        if any(s != shapes[0] for s in shapes):
+        if any(s != shapes[0] for s in shapes) or any(len(v.shape) for v in shared):
             raise Unsupported("the optimizer's state cannot be told apart by member")
         self.slots = slots
 
