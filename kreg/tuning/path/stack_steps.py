@@ -46,10 +46,10 @@ class _Steps(keras.callbacks.Callback):
 
     At each strength every member trains until its own stopping rule fires:
     fold members on their held-out rows (kreg's early stopping, the best
-    weights restored), or every member at convergence of its penalized
-    training objective (GLMs). A stopped member is frozen
-    (``model.active``); its optimizer state is kept as it was when it
-    stopped. The all-rows member of an early-stopped path trains alongside
+    weights restored), or every member until its weights and momentum
+    settle (GLMs, ``convergence``; its last weights kept). A stopped member
+    is frozen (``model.active``); its optimizer state is kept as it was when
+    it stopped. The all-rows member of an early-stopped path trains alongside
     and is set back to its weights after the folds' median best epoch.
     """
 
