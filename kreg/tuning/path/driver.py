@@ -161,7 +161,7 @@ def regularization_path(
             weight (or ``tol`` when every weight is below 1), and keeps its
             last weights; other models when the penalized training objective
             (Keras' epoch ``loss``: data loss plus penalty) improves by less
-            than ``tol`` times the null model's loss (of its best constant
+            than ``1e-5`` times the null model's loss (of its best constant
             prediction: the variance of the target for the squared error,
             the entropy of the class frequencies for the cross-entropy) over
             ``patience`` epochs, with the best weights restored.
@@ -175,11 +175,12 @@ def regularization_path(
             the GLM's default, each strength ends with a second phase at a
             tenth of the learning rate (as ``ReduceLROnPlateau``). Defaults
             to `"auto"`.
-        tol: the convergence tolerance of ``stopping="convergence"``. At the
-            default, a GLM's coefficients are its penalized solution's to
+        tol: the convergence tolerance of a GLM fitted with its default
+            optimizer at ``stopping="convergence"`` (see ``stopping``). At
+            the default its coefficients are its penalized solution's within
             about ``1e-4`` of the largest (tested against scikit-learn's
-            ``Lasso``, ``ElasticNet`` and ``LogisticRegression``). Defaults
-            to `1e-5`.
+            ``Lasso`` and ``LogisticRegression``); ``1e-7`` is about the
+            float32 rounding of a weight near 1. Defaults to `1e-6`.
         sparsity_tol: weights with ``|w| <= sparsity_tol`` count as zero.
             Defaults to `0.0`.
         checkpoint: a folder (or a ``kreg.tuning.checkpoint.PathCheckpoint``)

@@ -23,7 +23,7 @@ from kreg.tuning import cross_validation, selection
 from kreg.tuning._session import fresh_session
 from kreg.tuning.checkpoint import PathCheckpoint
 from kreg.tuning.path import replicas
-from kreg.tuning.path.convergence import SettledStopping
+from kreg.tuning.path.convergence import OBJECTIVE_TOL, SettledStopping
 from kreg.tuning.path.grid import _geometric_grid, _lambda_max, _null_lambda_max
 from kreg.tuning.path.model import (
     _active_inputs,
@@ -417,7 +417,7 @@ class _PathRun:
             monitor="loss" if converge else "val_data_loss",
             mode="min",
             patience=o.warm_patience if warm else o.patience,
-            min_delta=o.tol * self.null_loss if converge else o.min_delta,
+            min_delta=OBJECTIVE_TOL * self.null_loss if converge else o.min_delta,
             min_delta_mode="absolute" if converge else "relative",
             restore_best_weights=True,
         )
