@@ -49,6 +49,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import kreg  # noqa: E402
+from kreg.tuning.cross_validation import fixed_splits  # noqa: E402
 from kreg.tuning.tabular_path import complexity, label  # noqa: E402
 
 QUICK = ("breast_cancer", "friedman1", "classification_useless", "digits")
@@ -216,10 +217,14 @@ def run(name, seed, args, workdir):
     if "kreg" in args.methods:
         t = time.perf_counter()
         folder = tempfile.mkdtemp(dir=workdir)
+        # The folds as kreg tune draws them: stratified on the class labels.
+        folds = fixed_splits(
+            y_tr, args.cv, stratify=task != "regression", seed=seed, owner="benchmark"
+        )
         found = kreg.tuning.tabular_path(
             x_tr,
             y_tr,
-            cv=args.cv,
+            cv=folds,
             n_strengths=args.strengths,
             epochs=50,
             patience=6,
@@ -237,6 +242,10 @@ def run(name, seed, args, workdir):
             keep(method, t2, found.best_model("min", ensemble=averaged)(x_te))
             out[method]["seconds"] += fitted
         out["kreg_detail"] = _families(found, x_te, task, y_te)
+        _predictions(out["kreg_detail"], found, folds, x_tr, x_te)
+        out["y_train"] = y_tr.tolist()
+        out["y_test"] = y_te.tolist()
+        out["fold_of_row"] = folds.test_fold.tolist()
     if "linear" in args.methods:
         t = time.perf_counter()
         with warnings.catch_warnings():
@@ -339,6 +348,31 @@ def _families(found, x_te, task, y_te):
             ).tolist()
         families.append(family)
     return families
+
+
+def _predictions(families, found, folds, x_tr, x_te):
+    """Adds each family's predictions at its min strength: out of fold (each
+    training row by the fold model that did not train on it) and on the test
+    rows (its all-rows fit, and the mean of that and the fold models), so
+    that ways of combining families can be scored without training again."""
+    for family, path in zip(families, found.paths):
+        model, index = path.model, path.best("min")
+        oof = None
+        folds_test = []
+        for fold, (_, rows) in enumerate(folds.split()):
+            model.set_weights(path.fold_weights[fold][index])
+            predicted = np.asarray(model(x_tr[rows]))
+            if oof is None:
+                oof = np.zeros((len(x_tr), predicted.shape[-1]), "float32")
+            oof[rows] = predicted
+            folds_test.append(np.asarray(model(x_te)))
+        model.set_weights(path.weights[index])
+        single = np.asarray(model(x_te))
+        family["oof_min"] = np.round(oof, 6).tolist()
+        family["test_single_min"] = np.round(single, 6).tolist()
+        family["test_ensemble_min"] = np.round(
+            np.mean([*folds_test, single], axis=0), 6
+        ).tolist()
 
 
 def _one_se(families):
