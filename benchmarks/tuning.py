@@ -3,10 +3,12 @@
 Per table and split seed (25 % test rows, the same split for every method;
 inputs standardized on the training rows, a regression target too):
 
-- kreg: ``kreg.tuning.tabular_path`` with its default families (what ``kreg
-  tune`` runs), the family by the 1se rule, the min strength, the all-rows
-  fit; and ``kreg (fold ensemble)``, the mean of that model and the fold
-  models cross-validation trained (no extra training);
+- kreg: ``kreg.tuning.tabular_path`` with its defaults (what ``kreg tune``
+  runs and saves): the families at their min strengths blended with weights
+  from their out-of-fold predictions, a net as the mean of its fold models
+  and its all-rows fit, a GLM as its all-rows fit; ``kreg single`` the same
+  blend of all-rows fits; ``--choices`` scores other ways (the 1se rule
+  across families, ...) from the same fits;
 - scikit-learn ``LogisticRegressionCV`` / ``ElasticNetCV`` (l1_ratio 0.1, 0.5,
   0.9, 1);
 - ``HistGradientBoosting*`` with its defaults;
@@ -232,9 +234,11 @@ def run(name, seed, args, workdir):
             checkpoint=folder,
         )
         fitted = time.perf_counter() - t
-        # What kreg tune saves: the ensemble for a net family, else the GLM.
+        # What kreg tune saves: the families blended (a net: its fold
+        # ensemble; a GLM: its all-rows fit).
         keep("kreg", t, found.best_model("min")(x_te))
-        out["kreg"]["family"] = found.label
+        out["kreg"]["family"] = found.description("min")
+        out["kreg"]["weights"] = list(found.weights.get("min", ()))
         out["kreg"]["ensemble"] = found.ensembled
         out["kreg"]["inputs"] = int(found.path.active_inputs[found.best("min")])
         for method, averaged in (("kreg_single", False), ("kreg_ensemble", True)):

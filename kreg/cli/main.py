@@ -19,7 +19,7 @@ import os
 import sys
 import traceback
 
-from kreg.cli.settings import RULES, SEARCHES, TUNERS, Settings
+from kreg.cli.settings import COMBINES, RULES, SEARCHES, TUNERS, Settings
 
 # kreg and each command's modules are imported inside the commands' functions,
 # so that `kreg --help` and bad flags answer before TensorFlow loads (seconds).
@@ -201,6 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"which choice best_model.keras is (default: {defaults.rule})",
     )
     tune.add_argument(
+        "--combine",
+        choices=COMBINES,
+        help="how the families' paths become the saved model: 'blend' averages "
+        "them with weights from their out-of-fold predictions, 'select' keeps "
+        f"the one the 1se rule across families picks (default: {defaults.combine})",
+    )
+    tune.add_argument(
         "--no-ensemble",
         action="store_const",
         const=False,
@@ -308,6 +315,7 @@ def _settings(args) -> tuple[Settings, set[str]]:
         "non_numeric_as_missing",
         "ensemble",
         "members",
+        "combine",
     ):
         value = getattr(args, name)
         if value is not None:

@@ -4,14 +4,15 @@
 (the linear model with the lasso and elastic nets, nets whose inputs switch
 off, a wider net), the λ path with warm starts, cross-validated with
 ``--cv`` folds (stratified for classification), as ``cv.glmnet``. The family
-is chosen by the one-standard-error rule across families: a wider model must
-beat a narrower one by more than the noise of cross-validation. Each fitted
+are then averaged with weights from greedy ensemble selection on their
+out-of-fold predictions (``--combine blend``, the default), or one is chosen
+by the one-standard-error rule across families (``--combine select``). Each fitted
 strength is saved in ``path/`` at once, so an interrupted run resumes with at
 most one strength fitted again. The preprocessing is fitted on all the rows
 given (as glmnet standardizes before its folds); each path's final fit uses
 every one of those rows too. Each strength becomes one row of
-``trials.csv``; the min and 1se strengths of the chosen family are the saved
-models.
+``trials.csv``; the saved models are the blend (or the chosen family) at
+each family's min and 1se strengths.
 """
 
 import math
@@ -73,6 +74,7 @@ def run_path(run: Run) -> None:
         checkpoint=run.file(PATH_DIR),
         on_strength=progress.strength_done,
         on_path=progress.path_done,
+        combine=settings.combine,
     )
     progress.chosen(found)
     records = [
@@ -89,25 +91,29 @@ def run_path(run: Run) -> None:
     for rule in ("min", "1se"):
         index = found.best(rule)
         record = _record(found.candidates[found.chosen], found.path, index)
-        if rule == "1se" and run.models["min"]["trial_id"] == record["trial_id"]:
+        described = found.description(rule)
+        if (
+            rule == "1se"
+            and run.models["min"]["trial_id"] == record["trial_id"]
+            and run.models["min"]["family"] == described
+        ):
             run.models[rule] = {**run.models["min"], "rule": rule}
             continue
         ensembled = settings.ensemble and found.ensembled
-        model = found.best_model(rule, ensemble=ensembled)
-        saved = (
-            f"an average of {settings.cv} fold models and the all-rows model"
-            if ensembled
-            else f"the model fitted on all {len(train)} rows"
-        )
+        model = found.best_model(rule, ensemble=None if settings.ensemble else False)
+        saved = _saved(found, rule, ensembled, settings.cv, len(train))
         run.models[rule] = result_entry(
             rule,
             record,
             test=held_out_scores(
                 table, model, prepared.x_test, run.test, prepared.scale
             ),
-            # Per layer: the all-rows fit's; the inputs: any member's.
-            sparsity=layer_sparsity(found.best_model(rule, ensemble=False)),
-            family=found.label,
+            # Per layer: the (heaviest) family's all-rows fit's; the
+            # inputs: any member's.
+            sparsity=layer_sparsity(
+                found.family_model(found.chosen, rule, ensemble=False)
+            ),
+            family=described,
             units=found.units,
             fitted_rows=len(train),
             selected_inputs=selected_inputs(model, names),
@@ -118,18 +124,38 @@ def run_path(run: Run) -> None:
             model, prepared.scale, prepared.fitted, run.file(f"model_{rule}.keras")
         )
     progress.note(
-        f"saving the {settings.rule} strength of {found.label}: "
+        f"saving the {settings.rule} strength of {found.description(settings.rule)}: "
         + run.models[settings.rule]["saved"]
     )
     run.summary = {
         "families": [
-            _family(number, candidate, path, number == found.chosen)
+            _family(
+                number,
+                candidate,
+                path,
+                number == found.chosen,
+                found.weights.get(settings.rule, {number: None})[number],
+            )
             for number, (candidate, path) in enumerate(
                 zip(found.candidates, found.paths)
             )
         ],
-        "chosen_family": found.label,
+        "chosen_family": found.description(settings.rule),
+        "combine": found.combine,
     }
+
+
+def _saved(found, rule: str, ensembled: bool, cv: int, rows: int) -> str:
+    """What the saved model is, in words, for the report."""
+    net = f"an average of {cv} fold models and the all-rows model"
+    single = f"the model fitted on all {rows} rows"
+    members = found.members(rule)
+    if len(members) == 1:
+        return net if ensembled else single
+    kinds = {found.candidates[i][0] > 0 for i in members}
+    each = [f"each net {net if ensembled else single}"] if True in kinds else []
+    each += [f"each GLM {single}"] if False in kinds else []
+    return f"a weighted average of {len(members)} families' models ({'; '.join(each)})"
 
 
 def _record(candidate, path, index: int) -> dict:
@@ -157,7 +183,7 @@ def _record(candidate, path, index: int) -> dict:
     return trials.make_record(f"{label(candidate)}-{index:02d}", values, result)
 
 
-def _family(number, candidate, path, chosen) -> dict:
+def _family(number, candidate, path, chosen, weight) -> dict:
     index = path.best("min")
     return {
         "family": label(candidate),
@@ -172,6 +198,8 @@ def _family(number, candidate, path, chosen) -> dict:
         "inputs": int(path.n_inputs),
         "seconds": float(np.sum(path.seconds)),
         "chosen": bool(chosen),
+        # Its weight in the blend (None: --combine select).
+        "weight": weight,
     }
 
 

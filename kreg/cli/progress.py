@@ -142,6 +142,12 @@ class PathProgress:
         )
 
     def chosen(self, found) -> None:
+        if found.combine == "blend":
+            self.note(
+                "blended by greedy ensemble selection on the out-of-fold "
+                f"predictions: {found.description()}"
+            )
+            return
         paths = found.paths
         lowest = min(
             range(len(paths)), key=lambda i: paths[i].val_data_loss[paths[i].best()]

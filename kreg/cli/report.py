@@ -86,7 +86,9 @@ def families_table(families: list[dict], label: str) -> list[list[str]]:
             "at λ",
             "inputs used",
             "fitted",
-            "chosen",
+            "weight"
+            if any(f.get("weight") is not None for f in families)
+            else "chosen",
         ]
     ]
     for f in families:
@@ -99,7 +101,9 @@ def families_table(families: list[dict], label: str) -> list[list[str]]:
                 "to convergence"
                 if f["stopping"] == "convergence"
                 else "early stopping",
-                "yes" if f["chosen"] else "",
+                _fmt(f["weight"], 2)
+                if f.get("weight") is not None
+                else ("yes" if f["chosen"] else ""),
             ]
         )
     return rows
@@ -343,18 +347,34 @@ def _markdown(report: dict, records: list[dict]) -> str:
     if final is not None:
         fitted = data.get("train_rows")
         if path:
-            about = (
-                "*min*: the strength with the lowest mean CV score on the chosen "
-                "family's path. *1se*: the largest strength within one standard "
-                "error of it. The family was chosen by the one-standard-error rule "
-                "across families: the narrowest one whose lowest CV score is within "
-                "one standard error of the lowest of all. CV scores are estimates: "
-                "the mean over the folds ± its standard error (the folds' spread "
-                "/ √k). "
+            if settings.get("combine", "select") == "blend":
+                about = (
+                    "*min*: each family at the strength with the lowest mean CV "
+                    "score on its path. *1se*: each family at the largest strength "
+                    "within one standard error of it. The families are averaged "
+                    "with the weights in the families table: greedy ensemble "
+                    "selection (Caruana et al. 2004) on the out-of-fold "
+                    "predictions, each row predicted by the fold model that did "
+                    "not train on it; a family that does not lower their loss "
+                    "gets no weight. The CV score shown for a model is its "
+                    "heaviest family's. "
+                )
+            else:
+                about = (
+                    "*min*: the strength with the lowest mean CV score on the "
+                    "chosen family's path. *1se*: the largest strength within one "
+                    "standard error of it. The family was chosen by the "
+                    "one-standard-error rule across families: the narrowest one "
+                    "whose lowest CV score is within one standard error of the "
+                    "lowest of all. "
+                )
+            about += (
+                "CV scores are estimates: the mean over the folds ± its standard "
+                "error (the folds' spread / √k). "
             )
             if final["models"].get("min", {}).get("ensemble"):
                 about += (
-                    "Each model averages the chosen net's fit on all "
+                    "Each net averages its fit on all "
                     f"{fitted} rows with its {settings['cv']} fold models at "
                     "the same strength (their probabilities for classification): "
                     "an ensemble of what cross-validation trained."

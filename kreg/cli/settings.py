@@ -8,9 +8,11 @@ TUNERS = ("random", "bayesian", "hyperband")
 #: ``--search``: kreg's cross-validated λ paths (the default) or a KerasTuner search.
 SEARCHES = ("path", *TUNERS)
 RULES = ("min", "1se")
+#: ``--combine``: the families averaged by their out-of-fold predictions, or one chosen.
+COMBINES = ("blend", "select")
 
 #: Settings that may change when a run resumes (a bigger budget, say).
-RESUMABLE = ("trials", "epochs", "rule", "ensemble", "members")
+RESUMABLE = ("trials", "epochs", "rule", "ensemble", "members", "combine")
 
 
 @dataclasses.dataclass
@@ -35,6 +37,8 @@ class Settings:
     #: Whether a --search trial's k folds train as the k members of one
     #: stacked fit (``--no-members``: one fit per fold, one after another).
     members: bool = True
+    #: How the families' paths become the saved model (``--combine``).
+    combine: str = "blend"
 
     @property
     def path(self) -> bool:

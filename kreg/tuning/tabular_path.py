@@ -1,6 +1,5 @@
 """kreg's default for tables: cross-validated λ paths of GLMs and of a net."""
 
-import dataclasses
 import functools
 import numbers
 import os
@@ -10,140 +9,26 @@ import numpy as np
 
 from kreg import regularizers
 from kreg._validation import check_choice, invalid_argument
-from kreg.tuning import cross_validation, selection
+from kreg.tuning import blend, cross_validation, selection
+from kreg.tuning.candidates import (
+    OPTIONS,
+    complexity,
+    label,
+    options_ok,
+    unpack,
+)
 from kreg.tuning.checkpoint import PathCheckpoint
 from kreg.tuning.models import tabular_model
 from kreg.tuning.path import RegularizationPath, regularization_path
 from kreg.tuning.path.grid import _check_regularizer
 from kreg.tuning.path.stacked import Spec, stacked_path, supported
+from kreg.tuning.tabular_result import COMBINES, TabularPath
 from kreg.tuning.tasks import resolve_task
+
+__all__ = ["TabularPath", "complexity", "default_candidates", "label", "tabular_path"]
 
 # Arguments tabular_path sets itself.
 _OWN = ("validation_data", "validation_split", "loss", "optimizer", "cv")
-
-
-@dataclasses.dataclass
-class TabularPath:
-    """Cross-validated λ paths of :func:`tabular_model`, one per candidate.
-
-    Attributes:
-        candidates: the ``(units, regularizer)`` pairs (or ``(units,
-            regularizer, options)`` triples), in the order given.
-        paths: their cross-validated :class:`RegularizationPath`, same order.
-        chosen: index of the chosen candidate: among the narrowest widths
-            whose best cross-validated data loss is within one standard error
-            of the best of all, the one with the lowest.
-        checkpoint: the folder of the saved strengths (with the folds'
-            weights), or `None`.
-    """
-
-    candidates: list[tuple]
-    paths: list[RegularizationPath]
-    chosen: int
-    checkpoint: str | None = None
-
-    @property
-    def path(self) -> RegularizationPath:
-        """The chosen candidate's path."""
-        return self.paths[self.chosen]
-
-    @property
-    def units(self) -> int:
-        """The chosen candidate's width (0: the linear model)."""
-        return self.candidates[self.chosen][0]
-
-    @property
-    def label(self) -> str:
-        """The chosen candidate's short name (see :func:`label`)."""
-        return label(self.candidates[self.chosen])
-
-    @property
-    def regularizer(self):
-        """The chosen candidate's penalty (its strength set by ``best_model``)."""
-        return self.path.regularizer
-
-    def best(self, rule: str = "min") -> int:
-        """Index of the chosen strength on :attr:`path` (see
-        :meth:`RegularizationPath.best`)."""
-        return self.path.best(rule)
-
-    def best_strength(self, rule: str = "min") -> float:
-        """The chosen strength on :attr:`path`."""
-        return self.path.best_strength(rule)
-
-    @property
-    def ensembled(self) -> bool:
-        """Whether :meth:`best_model` gives an ensemble by default: for a
-        net family. A net's fits differ from fold to fold (random
-        initializations, early stopping), so their mean predicts better than
-        any one of them; a GLM's fits are one convex solution each, and the
-        single all-rows fit keeps its exact zeros."""
-        return self.units > 0
-
-    def best_model(self, rule: str = "min", ensemble: bool | None = None):
-        """The chosen model at the chosen strength.
-
-        Args:
-            rule: `"min"` or `"1se"` (see :meth:`RegularizationPath.best`).
-                Defaults to `"min"`.
-            ensemble: `True` for :meth:`ensemble` (the fold models and the
-                all-rows model averaged), `False` for the chosen candidate's
-                model fitted on all rows alone. Defaults to `None`:
-                :attr:`ensembled`, the ensemble for a net family, the single
-                all-rows fit for a GLM.
-
-        Returns:
-            A Keras model.
-        """
-        if ensemble is None:
-            ensemble = self.ensembled
-        elif not isinstance(ensemble, bool):
-            raise invalid_argument(
-                "TabularPath.best_model", "ensemble", "True, False or None", ensemble
-            )
-        if ensemble:
-            return self.ensemble(rule)
-        return self.path.best_model(rule)
-
-    def fold_models(self, rule: str = "min") -> list[keras.Model]:
-        """The chosen candidate's fold models at the chosen strength: what
-        cross-validation already trained, each on all rows but one fold's
-        (see :meth:`RegularizationPath.fold_models`)."""
-        return self.path.fold_models(rule)
-
-    def ensemble(self, rule: str = "min") -> keras.Model:
-        """The mean prediction of the fold models and the all-rows model at
-        the chosen strength (probabilities for classification): an ensemble
-        that costs no extra training. Its members are the sub-models
-        ``member_0`` ... (the folds', then the all-rows fit)."""
-        single = self.path.best_model(rule)
-        members = [*self.fold_models(rule), keras.models.clone_model(single)]
-        members[-1].set_weights(single.get_weights())
-        members = [
-            keras.Model(m.inputs[0], m.outputs[0], name=f"member_{i}")
-            for i, m in enumerate(members)
-        ]
-        inputs = keras.Input(self.path.model.input_shape[1:])
-        outputs = keras.layers.Average(name="ensemble_mean")(
-            [member(inputs) for member in members]
-        )
-        return keras.Model(inputs, outputs, name="ensemble")
-
-    @property
-    def results(self) -> list[dict]:
-        """One dict per candidate and strength, with its ``candidate`` index,
-        ``units`` and ``regularizer``."""
-        return [
-            {
-                "candidate": i,
-                "units": candidate[0],
-                "regularizer": _name(candidate[1]),
-                "label": label(candidate),
-                **row,
-            }
-            for i, (candidate, path) in enumerate(zip(self.candidates, self.paths))
-            for row in path.results
-        ]
 
 
 def default_candidates() -> list[tuple]:
@@ -180,6 +65,7 @@ def tabular_path(
     on_strength=None,
     on_path=None,
     engine: str = "members",
+    combine: str = "blend",
     **path_arguments,
 ) -> TabularPath:
     """kreg's default choice of regularization for tabular data.
@@ -193,15 +79,22 @@ def tabular_path(
     the same penalty, fitted from the weakest strength up with early
     stopping. Every path sees the same folds.
 
-    The candidate is chosen by the one-standard-error rule across widths:
-    the narrowest width with a candidate whose best cross-validated data
-    loss is within one standard error of the best candidate's, and of that
-    width the candidate with the lowest loss. A net must beat the linear
-    models by more than the noise of cross-validation to be chosen, so on
-    (nearly) linear data the result is the GLM that scikit-learn's
-    ``ElasticNetCV`` or ``LogisticRegressionCV`` would fit, and on
-    non-linear data the net. The strength on the chosen path follows
-    ``rule`` in :meth:`TabularPath.best_model`.
+    By default (``combine="blend"``) the candidates are then averaged: each
+    path's fold models at its min (and 1se) strength predict the rows they
+    did not train on, and greedy ensemble selection on those out-of-fold
+    predictions (:func:`kreg.tuning.blend.ensemble_selection`) weighs the
+    candidates; a candidate that does not lower the out-of-fold loss gets
+    no weight, so on a linear table the blend is the GLM alone. Choosing
+    one candidate among several whose CV losses lie within each other's
+    standard errors is noisy on a small table; averaging them is not.
+
+    With ``combine="select"`` one candidate is chosen by the
+    one-standard-error rule across widths: the narrowest width with a
+    candidate whose best cross-validated data loss is within one standard
+    error of the best candidate's, and of that width the candidate with the
+    lowest loss. A net must beat the linear models by more than the noise
+    of cross-validation to be chosen. Either way, each candidate's strength
+    follows ``rule`` in :meth:`TabularPath.best_model`.
 
     Args:
         x: inputs, standardized (one row per sample).
@@ -243,6 +136,9 @@ def tabular_path(
             with their default optimizers and stopping rules; `"sequential"`:
             one warm path after another (:func:`regularization_path`).
             Defaults to `"members"`.
+        combine: `"blend"` (the candidates averaged with weights from
+            their out-of-fold predictions) or `"select"` (one candidate by
+            the 1se rule across widths). Defaults to `"blend"`.
         **path_arguments: more arguments of :func:`regularization_path`
             (``n_strengths``, ``epochs``, ``patience``, ...).
 
@@ -268,7 +164,7 @@ def tabular_path(
         or not all(
             isinstance(c, list | tuple)
             and len(c) in (2, 3)
-            and (len(c) == 2 or _options_ok(c[2]))
+            and (len(c) == 2 or options_ok(c[2]))
             and isinstance(c[0], numbers.Integral)
             and not isinstance(c[0], bool)
             and c[0] >= 0
@@ -292,6 +188,15 @@ def tabular_path(
                 path_arguments[name],
             )
     engine = check_choice(engine, "engine", owner, ENGINES)
+    combine = check_choice(combine, "combine", owner, COMBINES)
+    if combine == "blend" and not path_arguments.get("keep_weights", True):
+        raise invalid_argument(
+            owner,
+            "keep_weights",
+            "True with combine='blend' (the blend's weights come from the fold "
+            "models' predictions)",
+            path_arguments["keep_weights"],
+        )
     cv = cross_validation.check_cv(cv, owner)
     x, y, _ = cross_validation.check_data(x, y, owner)
     # Before any training: class labels 0..9 for one output would otherwise
@@ -307,14 +212,14 @@ def tabular_path(
     stages = {
         number: _first_stage(candidates, number, owner)
         for number, candidate in enumerate(candidates)
-        if _unpack(candidate)[2]["adaptive"]
+        if unpack(candidate)[2]["adaptive"]
     }
 
     if checkpoint is not None:
         checkpoint = os.fspath(checkpoint)
     paths = []
     for number, candidate in enumerate(candidates):
-        units, regularizer, options = _unpack(candidate)
+        units, regularizer, options = unpack(candidate)
         if options["adaptive"]:
             regularizer = _adaptive(paths[stages[number]])
         store = None
@@ -378,29 +283,61 @@ def tabular_path(
         [-complexity(c) for c in candidates],
         rule="1se",
     )
+    weights = {}
+    if combine == "blend":
+        splits = cross_validation.make_splits(y, cv, seed=seed, owner=owner)
+        for rule in selection.RULES:
+            weights[rule] = tuple(
+                float(w)
+                for w in blend.ensemble_selection(
+                    task, y, [_out_of_fold(path, x, splits, rule) for path in paths]
+                )
+            )
+        # The family reported and plotted: the heaviest (the simplest of equals).
+        chosen = int(np.argmax(weights["min"]))
     return TabularPath(
-        candidates=candidates, paths=paths, chosen=chosen, checkpoint=checkpoint
+        candidates=candidates,
+        paths=paths,
+        chosen=chosen,
+        checkpoint=checkpoint,
+        combine=combine,
+        weights=weights,
     )
+
+
+def _out_of_fold(path: RegularizationPath, x, splits, rule: str) -> np.ndarray:
+    """Each row predicted by the fold model at ``rule``'s strength that did
+    not train on it."""
+    model, index = path.model, path.best(rule)
+    kept = model.get_weights()
+    out = None
+    for fold, (_, rows) in enumerate(splits):
+        model.set_weights(path.fold_weights[fold][index])
+        predicted = keras.ops.convert_to_numpy(
+            model(cross_validation.take(x, rows), training=False)
+        )
+        if out is None:
+            out = np.zeros((len(x), *predicted.shape[1:]), predicted.dtype)
+        out[rows] = predicted
+    model.set_weights(kept)
+    return out
 
 
 #: How the folds of a path are trained (see :func:`tabular_path`).
 ENGINES = ("members", "sequential")
 
-#: Options of a candidate, with their defaults.
-OPTIONS = {"depth": 1, "dropout": 0.0, "select_inputs": False, "adaptive": False}
-
 
 def _first_stage(candidates, number: int, owner: str) -> int:
     """The earlier candidate an adaptive one reweights from: the same one
     without ``adaptive``, a net that selects its inputs."""
-    units, regularizer, options = _unpack(candidates[number])
+    units, regularizer, options = unpack(candidates[number])
     same = {**options, "adaptive": False}
     for index, earlier in enumerate(candidates[:number]):
         if (
             units
             and options["select_inputs"]
             and label(earlier) == label((units, regularizer, same))
-            and _unpack(earlier)[2] == same
+            and unpack(earlier)[2] == same
         ):
             return index
     raise invalid_argument(
@@ -421,44 +358,3 @@ def _adaptive(first: RegularizationPath) -> regularizers.AdaptiveLasso:
     return regularizers.AdaptiveLasso(
         1.0, estimate=keras.ops.convert_to_numpy(kernel), groups="inputs"
     )
-
-
-def _options_ok(options) -> bool:
-    return isinstance(options, dict) and set(options) <= set(OPTIONS)
-
-
-def _unpack(candidate) -> tuple:
-    """``(units, regularizer, options)`` with every option filled in."""
-    options = {**OPTIONS, **(candidate[2] if len(candidate) == 3 else {})}
-    return candidate[0], candidate[1], options
-
-
-def complexity(candidate) -> int:
-    """How wide a candidate is, for the one-standard-error rule across
-    families: hidden units times hidden layers (0 for the GLM)."""
-    units, _, options = _unpack(candidate)
-    return units * options["depth"]
-
-
-def label(candidate) -> str:
-    """A short name: ``"linear-l1"``, ``"net32-l1"``,
-    ``"select32-group_lasso"``, ``"net128x2-l1-dropout0.1"``."""
-    units, regularizer, options = _unpack(candidate)
-    kind = regularizer if isinstance(regularizer, str) else regularizer.label
-    if options["adaptive"]:
-        kind = f"adaptive_{kind}"
-    if not units:
-        return f"linear-{kind}"
-    name = ("select" if options["select_inputs"] else "net") + str(units)
-    if options["depth"] > 1:
-        name += f"x{options['depth']}"
-    text = f"{name}-{kind}"
-    if options["dropout"]:
-        text += f"-dropout{options['dropout']:g}"
-    return text
-
-
-def _name(regularizer) -> str:
-    if isinstance(regularizer, str):
-        return regularizer
-    return repr(regularizer)

@@ -1,9 +1,11 @@
 """kreg's default for tables: a GLM unless a net is clearly better."""
 
+import keras
 import numpy as np
 import pytest
 
 import kreg
+from kreg.tuning.candidates import label
 from tests.helpers import assert_invalid
 
 
@@ -18,11 +20,18 @@ def _data(curved, n=150, seed=0):
     return x, ((y - y.mean()) / y.std()).astype("float32")
 
 
-def _search(curved):
+def _search(curved, combine="select"):
     x, y = _data(curved)
     candidates = [(0, "l1"), (0, kreg.regularizers.ElasticNet(1.0)), (8, "l1")]
     return kreg.tuning.tabular_path(
-        x, y, candidates=candidates, cv=3, n_strengths=2, epochs=25, min_ratio=1e-2
+        x,
+        y,
+        candidates=candidates,
+        cv=3,
+        n_strengths=2,
+        epochs=25,
+        min_ratio=1e-2,
+        combine=combine,
     )
 
 
@@ -71,6 +80,40 @@ def test_the_net_is_chosen_only_where_it_is_clearly_better(curved, expected):
     assert len(rows) == 6
 
 
+def test_the_blend_weighs_the_families_by_their_out_of_fold_predictions(tmp_path):
+    x, y = _data(True)
+    found = _search(True, combine="blend")
+    # The out-of-fold predictions, rebuilt here: each row by the fold model
+    # that did not train on it, at each family's min strength.
+    splits = kreg.tuning.cross_validation.make_splits(y, 3, seed=0)
+    predictions = []
+    for number in range(3):
+        models = found.paths[number].fold_models("min")
+        oof = np.zeros((len(y), 1), "float32")
+        for model, (_, rows) in zip(models, splits):
+            oof[rows] = model(x[rows])
+        predictions.append(oof)
+    weights = kreg.tuning.blend.ensemble_selection("regression", y, predictions)
+    np.testing.assert_allclose(found.weights["min"], weights)
+    assert found.chosen == int(np.argmax(weights))
+    # A curved target: the net has weight, so the saved model is a blend or
+    # the net's own ensemble.
+    assert weights[2] > 0
+    used = found.members("min")
+    model = found.best_model("min")
+    expected = sum(
+        weights[i] * np.asarray(found.family_model(i, "min")(x)) for i in used
+    )
+    np.testing.assert_allclose(model(x), expected, rtol=1e-5, atol=1e-6)
+    described = found.description("min")
+    assert all(label(found.candidates[i]) in described for i in used)
+    # Only Keras classes: the blend loads without kreg's registrations.
+    file = tmp_path / "blend.keras"
+    model.save(file)
+    loaded = keras.saving.load_model(file, compile=False, safe_mode=True)
+    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-6)
+
+
 def test_bad_arguments_fail_before_training():
     x, y = _data(False, n=20)
     call = kreg.tuning.tabular_path
@@ -82,6 +125,8 @@ def test_bad_arguments_fail_before_training():
     assert_invalid(lambda: call(x, y, candidates=late), "regularizer", "l3")
     assert_invalid(lambda: call(x, y, task="ranking"), "task", "ranking")
     assert_invalid(lambda: call(x, y, cv=1), "cv", 1)
+    assert_invalid(lambda: call(x, y, combine="vote"), "combine", "vote")
+    assert_invalid(lambda: call(x, y, keep_weights=False), "keep_weights", False)
     with pytest.raises(ValueError, match="argument `validation_data`"):
         call(x, y, validation_data=(x, y))
     with pytest.raises(ValueError, match="argument `y`.*as many rows"):
