@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import kreg
 from kreg.cli.main import main
@@ -63,7 +64,7 @@ def test_default_run_resumes_after_a_kill_and_fits_every_row(
     assert not set(killed) & set(saved)
     # The GLM's 2 strengths and the net's first were saved: on from there.
     assert saved[0][0].endswith("candidate_1") and saved[0][2] == 1
-    assert "chosen by the 1se rule across families:" in captured.err
+    assert "blended by greedy ensemble selection on the out-of-fold" in captured.err
     report = json.loads((out / "report.json").read_text())
     final = report["final"]
     assert report["data"]["constant_columns"] == ["same"]
@@ -71,9 +72,15 @@ def test_default_run_resumes_after_a_kill_and_fits_every_row(
     chosen = final["models"]["min"]
     assert chosen["test"] is None and chosen["fitted_rows"] == 40
     assert chosen["family"] == final["chosen_family"]
-    assert {f["family"] for f in final["families"] if f["chosen"]} == {
-        final["chosen_family"]
-    }
+    assert final["combine"] == "blend"
+    weights = [f["weight"] for f in final["families"]]
+    assert sum(weights) == pytest.approx(1.0) and all(w >= 0 for w in weights)
+    # The family flagged is the heaviest; the blend names every one with weight.
+    heaviest = max(final["families"], key=lambda f: f["weight"])
+    assert heaviest["chosen"] and heaviest["family"] in final["chosen_family"]
+    assert all(
+        f["family"] in final["chosen_family"] for f in final["families"] if f["weight"]
+    )
     assert "unregularized" not in final["models"]
     markdown = (out / "report.md").read_text()
     assert "No row was held out" in markdown and "test accuracy" not in markdown
@@ -84,6 +91,18 @@ def test_default_run_resumes_after_a_kill_and_fits_every_row(
         "linear-l1",
         "select4-group_lasso",
     ]
+    # --combine select on the same folder: nothing fitted again, one family
+    # saved by the 1se rule across families.
+    saved.clear()
+    assert main([*argv, "--combine", "select"]) == 0
+    assert not saved
+    assert "chosen by the 1se rule across families:" in capsys.readouterr().err
+    final = json.loads((out / "report.json").read_text())["final"]
+    assert final["combine"] == "select"
+    assert {f["family"] for f in final["families"] if f["chosen"]} == {
+        final["chosen_family"]
+    }
+    assert all(f["weight"] is None for f in final["families"])
 
 
 def test_a_net_is_saved_as_its_fold_ensemble_unless_asked_not_to(
@@ -118,7 +137,7 @@ def test_a_net_is_saved_as_its_fold_ensemble_unless_asked_not_to(
     assert ensembled_inputs and entry["active_inputs"] == len(ensembled_inputs)
     assert '"member_2"' in config and "kreg" not in config
     assert f"is the *min* choice: {what}." in markdown
-    assert "averages the chosen net's fit on all 40 rows" in markdown
+    assert "Each net averages its fit on all 40 rows" in markdown
     # Resumed with --no-ensemble: nothing is fitted again, the single fit saved.
     assert main([*argv, "--no-ensemble"]) == 0
     config, entry, markdown = saved()
