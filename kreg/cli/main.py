@@ -123,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="tune a regularized network on a CSV file (or the embedded data)",
         description="Fit cross-validated λ paths of GLMs and nets (or, with "
         "--search, a KerasTuner search over penalty kind, strength and "
-        "dropout), choose by the one-standard-error rule, fit the choice on "
-        "every row, and write a report.",
+        "dropout), blend the families by their out-of-fold predictions (or "
+        "choose one by the one-standard-error rule), fit on every row, and "
+        "write a report.",
         epilog=_TUNE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
