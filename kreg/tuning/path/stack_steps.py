@@ -210,7 +210,8 @@ class _Steps(keras.callbacks.Callback):
         return on
 
     def _monitored(self) -> np.ndarray:
-        """Each fold member's held-out data loss (inf for the all-rows one)."""
+        """What each fold member stops on: the other folds' pooled held-out
+        data loss (inf for the all-rows one; see :func:`_cross_fitted`)."""
         losses = self.stack.row_losses(self.x_tensor)
         return _cross_fitted(
             (losses * self.val_mask).sum(axis=0)[: self.k],
