@@ -51,6 +51,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import kreg  # noqa: E402
+from kreg.tuning.blend import ensemble_selection  # noqa: E402
 from kreg.tuning.cross_validation import fixed_splits  # noqa: E402
 from kreg.tuning.tabular_path import complexity, label  # noqa: E402
 
@@ -403,16 +404,50 @@ def _nets_by_min(families):
 #: a net, whether a net is ensembled, whether a GLM is).
 CHOICES = {
     "1se families, single": (_one_se, "min", False, False),
-    "1se families, ens. nets (default)": (_one_se, "min", True, False),
+    "1se families, ens. nets (--combine select)": (_one_se, "min", True, False),
     "1se families, ens. all": (_one_se, "min", True, True),
     "1se families, nets at 1se, ens.": (_one_se, "1se", True, False),
     "GLM or net by 1se, min net, ens.": (_nets_by_min, "min", True, False),
 }
 
 
+def _blend(seed, nets="ensemble", glms="single"):
+    """The test losses of the families at their min strengths blended by
+    ``kreg.tuning.blend.ensemble_selection`` on their recorded out-of-fold
+    predictions (what ``tabular_path(combine="blend")`` saves), or `None`
+    for a run that recorded no predictions."""
+    families = seed["kreg_detail"]
+    if "oof_min" not in families[0]:
+        return None
+    y_train, y_test = np.array(seed["y_train"]), np.array(seed["y_test"])
+    task = (
+        "regression"
+        if y_train.dtype.kind == "f"
+        else "binary"
+        if y_train.max() <= 1
+        else "multiclass"
+    )
+    weights = ensemble_selection(
+        task, y_train, [np.array(f["oof_min"]) for f in families]
+    )
+    predicted = sum(
+        w * np.array(f[f"test_{nets if f['width'] else glms}_min"])
+        for w, f in zip(weights, families)
+    )
+    return losses(task, y_test, predicted)
+
+
+#: Blends scored by :func:`choices`: (a net's test predictions, a GLM's).
+BLENDS = {
+    "blend (default)": ("ensemble", "single"),
+    "blend of all-rows fits": ("single", "single"),
+}
+
+
 def choices(results):
-    """Per table and way of choosing (:data:`CHOICES`), the mean test score
-    over seeds, from the families' recorded test losses."""
+    """Per table and way of choosing (:data:`CHOICES`, and the blend where
+    the run recorded predictions), the mean test score over seeds, from the
+    families' recorded test losses."""
     rows = {}
     for name, seeds in results.items():
         seeds = [s for s in seeds if "kreg_detail" in s]
@@ -429,6 +464,13 @@ def choices(results):
                 kind = "ensemble" if (net_ens if net else glm_ens) else "single"
                 scores.append(1 - np.mean(family[f"{kind}_{rule}"]))
             rows[name][way] = float(np.mean(scores))
+        for way, kinds in BLENDS.items():
+            blended = [_blend(s, *kinds) for s in seeds]
+            rows[name][way] = (
+                float(np.mean([1 - np.mean(b) for b in blended]))
+                if all(b is not None for b in blended)
+                else float("nan")
+            )
     return rows
 
 
@@ -552,9 +594,13 @@ def main(argv=None):
         if args.choices:
             print("\nOther ways to choose from the same fits (mean test score):")
             ways = choices(results)
-            print(" | ".join(["table", *CHOICES]))
+            print(" | ".join(["table", *CHOICES, *BLENDS]))
             for name, scores in ways.items():
-                print(" | ".join([name, *(f"{scores[w]:.4f}" for w in CHOICES)]))
+                print(
+                    " | ".join(
+                        [name, *(f"{scores[w]:.4f}" for w in [*CHOICES, *BLENDS])]
+                    )
+                )
         return rows
     tables = args.tables.split(",") if args.tables else (FULL if args.full else QUICK)
     seeds = (
