@@ -132,7 +132,7 @@ class PathProgress:
         how = (
             "each strength to convergence"
             if path.stopping == "convergence"
-            else "early stopping on the other folds' held-out rows"
+            else "early stopping on each fold's held-out rows"
         )
         self.note(
             f"path {candidate + 1}/{len(self.families)} {name}: lowest {self.label} "

@@ -322,7 +322,7 @@ def _markdown(report: dict, records: list[dict]) -> str:
         if "validation" in how:
             detail.append(
                 f"nets up to {settings['epochs']} epochs per strength with early "
-                "stopping on the other folds' held-out rows"
+                "stopping on each fold's held-out rows"
             )
         lines.append(
             "- search: kreg.tuning.tabular_path, cross-validated λ paths: "
