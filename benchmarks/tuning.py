@@ -574,6 +574,12 @@ def main(argv=None):
         "--summarize", nargs="+", metavar="JSON", help="print the table of saved runs"
     )
     parser.add_argument(
+        "--kreg-as",
+        choices=["blend"],
+        help="with --summarize: score kreg as the blend of its recorded families "
+        "(a run of a kreg whose default selected one family)",
+    )
+    parser.add_argument(
         "--choices",
         action="store_true",
         help="with --summarize: also score other ways to choose from the same fits",
@@ -589,6 +595,13 @@ def main(argv=None):
                         seed = entry.get("seed")
                         kept[seed] = {**entry, **kept.get(seed, {})}
                     results[name] = list(kept.values())
+        if args.kreg_as == "blend":
+            for seeds in results.values():
+                for s in seeds:
+                    blended = _blend(s) if "kreg_detail" in s else None
+                    if blended is not None:
+                        s["kreg"] = {**s["kreg"], "loss": blended.tolist()}
+                        s["kreg"]["family"] = "blend"
         rows = summarize(results, list(NAMES))
         print_table(rows, list(NAMES))
         if args.choices:
