@@ -18,7 +18,9 @@ the first fit measured). Goal: 100
 members in at most 3x the wall time of one member. The ratios are printed;
 on a busy machine rerun and compare. Memory per member is estimated from the
 weights, gradients, Adam's two moments and the activations of a batch,
-counted in float32; it grows linearly with the members.
+counted in float32; it grows linearly with the members. ``--memory``
+measures it: the peak resident memory of fresh processes fitting 1, 1,000 and
+4,000 members.
 
 With ``--paths``, the 5-fold, 20-strength cross-validated path of the same
 table two ways: ``regularization_path(cv=5, engine="sequential")`` (five warm
@@ -46,6 +48,9 @@ another) and ``engine="members"`` (the 6 fits as replicas of the model in one
 
 import argparse
 import os
+import resource
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -275,7 +280,19 @@ def main():
     parser.add_argument(
         "--only-user-path", action="store_true", help="--user-path, nothing else"
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="measure peak memory per member (one process per member count)",
+    )
+    parser.add_argument("--peak-of", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peak_of:
+        print(_peak(args.peak_of))
+        return
+    if args.memory:
+        memory()
+        return
     keras.utils.set_random_seed(0)
     x, y = data()
     print(f"device: {keras.backend.backend()} on {_device()}")
@@ -298,6 +315,38 @@ def main():
         tabular(x, y)
     if args.user_path:
         user_path(x, y)
+
+
+def _peak(members: int) -> int:
+    """Peak resident memory (KiB) of this process after 2 epochs of the
+    default net stacked ``members`` times on the 300-row table."""
+    x, y = data()
+    model = kreg.members.stacked_tabular_model(
+        kreg.regularizers.L1(1e-3), members=members, n_features=x.shape[1]
+    )
+    roles = np.full((len(x), members), kreg.members.TRAIN, "int8")
+    model.fit(x, y, sample_weight=roles, epochs=2, batch_size=32, verbose=0)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def memory(counts=(1, 1000, 4000)):
+    """Measured memory per member: each count in a fresh process (peak
+    resident memory only grows), the slope between the largest two."""
+    peaks = []
+    for members in counts:
+        out = subprocess.run(
+            [sys.executable, __file__, "--peak-of", str(members)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        peaks.append(int(out.stdout.strip().splitlines()[-1]))
+        print(f"{members:>6} members: peak {peaks[-1] / 1024:.0f} MiB")
+    per_member = (peaks[-1] - peaks[-2]) / (counts[-1] - counts[-2])
+    print(
+        f"about {per_member:.0f} KiB per member of the default net "
+        f"({2**20 / per_member:,.0f} members in 1 GiB)"
+    )
 
 
 def _device():
