@@ -89,8 +89,10 @@ def run_path(run: Run) -> None:
     )
     names = output_names(prepared.fitted)
     for rule in ("min", "1se"):
-        index = found.best(rule)
-        record = _record(found.candidates[found.chosen], found.path, index)
+        # The record (CV score, settings) of the heaviest family at this rule.
+        main = found.heaviest(rule)
+        path = found.paths[main]
+        record = _record(found.candidates[main], path, path.best(rule))
         described = found.description(rule)
         if (
             rule == "1se"
@@ -110,11 +112,9 @@ def run_path(run: Run) -> None:
             ),
             # Per layer: the (heaviest) family's all-rows fit's; the
             # inputs: any member's.
-            sparsity=layer_sparsity(
-                found.family_model(found.chosen, rule, ensemble=False)
-            ),
+            sparsity=layer_sparsity(found.family_model(main, rule, ensemble=False)),
             family=described,
-            units=found.units,
+            units=found.candidates[main][0],
             fitted_rows=len(train),
             selected_inputs=selected_inputs(model, names),
             ensemble=ensembled,

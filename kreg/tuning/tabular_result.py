@@ -88,6 +88,14 @@ class TabularPath:
             return [i for i, w in enumerate(self.weights[rule]) if w > 0]
         return [self.chosen]
 
+    def heaviest(self, rule: str = "min") -> int:
+        """The candidate with the largest weight at ``rule``'s strengths (the
+        simplest of equals); the chosen one with ``combine="select"``."""
+        if self.combine != "blend":
+            return self.chosen
+        weights = self.weights[rule]
+        return max(range(len(weights)), key=lambda i: (weights[i], -i))
+
     def description(self, rule: str = "min") -> str:
         """What :meth:`best_model` is, in words: the chosen family's label,
         or the blend's weights, as ``"0.65 select32-group_lasso + 0.35
