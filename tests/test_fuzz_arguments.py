@@ -371,6 +371,11 @@ REGISTRY = {
             "direction": Choice(("min", "max")),
         },
     ),
+    "tuning.ensemble_selection": Entry(
+        T.ensemble_selection,
+        {"task": "regression", "y": [0.0, 1.0], "predictions": [[[0.0], [1.0]]]},
+        {"task": Choice(("regression", "binary", "multiclass")), "steps": Int(1, 1000)},
+    ),
     "tuning.dropout_rate": Entry(
         lambda **k: T.dropout_rate(_hp(), **k),
         {},

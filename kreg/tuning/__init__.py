@@ -1,5 +1,6 @@
 """Tuning how much to regularize: search spaces, cross-validation, the λ path."""
 
+from kreg.tuning.blend import ensemble_selection
 from kreg.tuning.hypermodel import HyperModel
 from kreg.tuning.member_path import member_path
 from kreg.tuning.models import tabular_hypermodel, tabular_model
@@ -23,6 +24,7 @@ __all__ = [
     "augmentation_strength",
     "default_candidates",
     "dropout_rate",
+    "ensemble_selection",
     "member_path",
     "regularization_level",
     "regularization_path",

@@ -63,7 +63,8 @@ def ensemble_selection(task: str, y, predictions, steps: int = STEPS) -> np.ndar
         predictions: one ``(rows, outputs)`` array per model, each row
             predicted by a model that did not train on it (out of fold).
             A model whose predictions hold a NaN is never chosen.
-        steps: how many times a model is added. Defaults to 20.
+        steps: how many times a model is added, 1 to 1000 (the weights are
+            multiples of ``1 / steps``). Defaults to 20.
 
     Returns:
         One weight per model, multiples of ``1 / steps`` summing to 1: the
@@ -77,8 +78,10 @@ def ensemble_selection(task: str, y, predictions, steps: int = STEPS) -> np.ndar
     >>> ensemble_selection("regression", y, [under, over]).tolist()
     [0.5, 0.5]
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise invalid_argument("ensemble_selection", "steps", "an integer >= 1", steps)
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 1000:
+        raise invalid_argument(
+            "ensemble_selection", "steps", "an integer in [1, 1000]", steps
+        )
     predictions = [np.asarray(p, dtype="float64") for p in predictions]
     if not predictions:
         raise invalid_argument(
