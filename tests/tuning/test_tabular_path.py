@@ -20,7 +20,7 @@ def _data(curved, n=150, seed=0):
     return x, ((y - y.mean()) / y.std()).astype("float32")
 
 
-def _search(curved, combine="select"):
+def _search(curved, combine="select", checkpoint=None):
     x, y = _data(curved)
     candidates = [(0, "l1"), (0, kreg.regularizers.ElasticNet(1.0)), (8, "l1")]
     return kreg.tuning.tabular_path(
@@ -32,6 +32,7 @@ def _search(curved, combine="select"):
         epochs=25,
         min_ratio=1e-2,
         combine=combine,
+        checkpoint=checkpoint,
     )
 
 
@@ -50,9 +51,7 @@ def _one_se_choice(found):
     )
 
 
-@pytest.mark.parametrize(("curved", "expected"), [(False, 0), (True, 8)])
-def test_the_net_is_chosen_only_where_it_is_clearly_better(curved, expected):
-    found = _search(curved)
+def _check_select(found, curved, expected):
     assert [p.cv for p in found.paths] == [3, 3, 3]
     assert found.paths[0].direction == "decreasing"  # the GLM, from λ_max down
     assert found.paths[2].direction == "increasing"  # the net, from weak up
@@ -80,9 +79,20 @@ def test_the_net_is_chosen_only_where_it_is_clearly_better(curved, expected):
     assert len(rows) == 6
 
 
+def test_on_linear_data_the_glm_is_chosen():
+    _check_select(_search(False), curved=False, expected=0)
+
+
 def test_the_blend_weighs_the_families_by_their_out_of_fold_predictions(tmp_path):
     x, y = _data(True)
-    found = _search(True, combine="blend")
+    found = _search(True, combine="blend", checkpoint=tmp_path / "paths")
+    # The same paths with combine="select" (resumed: nothing is fitted
+    # again): on a curved target the net is clearly better.
+    _check_select(
+        _search(True, combine="select", checkpoint=tmp_path / "paths"),
+        curved=True,
+        expected=8,
+    )
     # The out-of-fold predictions, rebuilt here: each row by the fold model
     # that did not train on it, at each family's min strength.
     splits = kreg.tuning.cross_validation.make_splits(y, 3, seed=0)
