@@ -27,6 +27,7 @@ from kreg.tuning import cross_validation
 from kreg.tuning.path.grid import _null_lambda_max
 from kreg.tuning.path.model import _loss_fn
 from kreg.tuning.path.solver import GLM_MOMENTUM
+from kreg.tuning.path.stack import _Scored
 from kreg.tuning.path.stack_steps import KEY, StepSettings, _Steps
 from kreg.tuning.path.stacked import _data
 from kreg.tuning.path.state import _Fit, _Record
@@ -91,7 +92,7 @@ def _row_losses(fn, y, predictions):
     return ops.stack(columns, axis=1)
 
 
-class _ReplicaStack:
+class _ReplicaStack(_Scored):
     """k + 1 replicas of the user's model as one stack for ``_Steps``.
 
     ``values()`` stacks each weight (in ``get_weights`` order) over the
@@ -148,7 +149,7 @@ class _ReplicaStack:
         self.variables = self.model.trainable_variables
         self.owners = self.model._owners  # each weight's member
         self.y = self.roles = self.data = None
-        self._row_losses = self._values = self._slot_values = None
+        self._values = self._slot_values = None
         self.slots = [[] for _ in range(members)]
 
     # Compilation.
@@ -213,17 +214,6 @@ class _ReplicaStack:
         if values is None:
             return self.replicas[member].get_weights()
         return [np.array(v[member]) for v in values]
-
-    def row_losses(self, x) -> np.ndarray:
-        if self._row_losses is None:
-            model, y = self.model, self.y
-
-            @tf.function(autograph=False)
-            def row_losses(x):
-                return model.row_losses(y, model(x, training=False))
-
-            self._row_losses = row_losses
-        return np.asarray(self._row_losses(x), "float64")
 
     def unit_penalty(self):
         units = []
@@ -335,14 +325,7 @@ def replica_fits(run, splits, stack, order, x, y, checkpoint) -> tuple[list, _Fi
             listener=listener,
         ),
     )
-    steps.resume()
-    if steps.index < len(order):
-        stack.model.fit(
-            **data,
-            epochs=o.epochs * (len(order) - steps.index),
-            callbacks=[steps],
-            verbose=o.verbose,
-        )
+    steps.run(data, o.epochs, o.verbose)
     if checkpoint is not None:
         checkpoint.listener = listener
     fits = [

@@ -10,7 +10,27 @@ from kreg import members as mem
 from kreg.tuning.path.solver import GLM_MOMENTUM, _hessian_times, _power_iteration
 
 
-class _Stack:
+class _Scored:
+    """What both kinds of stack share: each row's data loss for each member,
+    from ``self.model`` (a ``MemberModel``) and ``self.y``."""
+
+    _row_losses = None
+
+    def row_losses(self, x) -> np.ndarray:
+        """Every row's data loss for every member, ``(rows, members)``, in
+        inference mode: one forward pass (traced once)."""
+        if self._row_losses is None:
+            model, y = self.model, self.y
+
+            @tf.function(autograph=False)
+            def row_losses(x):
+                return model.row_losses(y, model(x, training=False))
+
+            self._row_losses = row_losses
+        return np.asarray(self._row_losses(x), "float64")
+
+
+class _Stack(_Scored):
     """The stacked model and the map from its weights to the single model's.
 
     What ``_Steps`` asks of a stack of members (this class, whose weights
@@ -46,7 +66,6 @@ class _Stack:
         self.n_rows = n_rows
         self.y = None  # the targets, for row_losses
         self.owners = None  # the member axis is every weight's first
-        self._row_losses = None
 
     def compile_sgd(self, steps: int):
         """Proximal gradient with the path's momentum; each member's step is
@@ -130,19 +149,6 @@ class _Stack:
             )
 
         return lambda: np.asarray(per_member(), "float64")
-
-    def row_losses(self, x) -> np.ndarray:
-        """Every row's data loss for every member, ``(rows, members)``, in
-        inference mode: one forward pass (traced once)."""
-        if self._row_losses is None:
-            model, y = self.model, self.y
-
-            @tf.function(autograph=False)
-            def row_losses(x):
-                return model.row_losses(y, model(x, training=False))
-
-            self._row_losses = row_losses
-        return np.asarray(self._row_losses(x), "float64")
 
     def slot_values(self) -> list:
         return [v.numpy() for v in self.slots]

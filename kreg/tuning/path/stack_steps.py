@@ -78,6 +78,16 @@ class _Steps(keras.callbacks.Callback):
 
     # Resume -------------------------------------------------------------
 
+    def run(self, data: dict, epochs: int, verbose) -> None:
+        """Resumes from the checkpoint, then fits the strengths left in one
+        ``fit`` (each strength ends when its members have stopped)."""
+        self.resume()
+        left = len(self.order) - self.index
+        if left:
+            self.stack.model.fit(
+                **data, epochs=epochs * left, callbacks=[self], verbose=verbose
+            )
+
     def resume(self):
         saved = self.settings.checkpoint.done(KEY) if self.settings.checkpoint else []
         saved = saved[: len(self.order)]

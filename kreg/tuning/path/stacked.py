@@ -235,14 +235,7 @@ def stacked_path(
             listener=listener,
         ),
     )
-    steps.resume()
-    if steps.index < len(order):
-        stack.model.fit(
-            **data,
-            epochs=epochs * (len(order) - steps.index),
-            callbacks=[steps],
-            verbose=verbose,
-        )
+    steps.run(data, epochs, verbose)
     return _result(steps, model, reg, penalized, grid, converge, setup_seconds)
 
 
