@@ -361,23 +361,40 @@ def _predictions(families, found, folds, x_tr, x_te):
     rows (its all-rows fit, and the mean of that and the fold models), so
     that ways of combining families can be scored without training again."""
     for family, path in zip(families, found.paths):
-        model, index = path.model, path.best("min")
-        oof = None
-        folds_test = []
-        for fold, (_, rows) in enumerate(folds.split()):
-            model.set_weights(path.fold_weights[fold][index])
-            predicted = np.asarray(model(x_tr[rows]))
-            if oof is None:
-                oof = np.zeros((len(x_tr), predicted.shape[-1]), "float32")
-            oof[rows] = predicted
-            folds_test.append(np.asarray(model(x_te)))
-        model.set_weights(path.weights[index])
-        single = np.asarray(model(x_te))
+        model = path.model
+        kept = model.get_weights()
+        per_strength = [
+            _at_strength(path, index, folds, x_tr, x_te)
+            for index in range(len(path.strengths))
+        ]
+        model.set_weights(kept)
+        oof, single, ensemble = per_strength[path.best("min")]
         family["oof_min"] = np.round(oof, 6).tolist()
         family["test_single_min"] = np.round(single, 6).tolist()
-        family["test_ensemble_min"] = np.round(
-            np.mean([*folds_test, single], axis=0), 6
-        ).tolist()
+        family["test_ensemble_min"] = np.round(ensemble, 6).tolist()
+        # Every strength, as the blend would take it (a net: its fold
+        # ensemble; a GLM: its all-rows fit), for blends across strengths.
+        saved = 2 if family["width"] else 1
+        family["oof_path"] = [np.round(p[0], 5).tolist() for p in per_strength]
+        family["test_path"] = [np.round(p[saved], 5).tolist() for p in per_strength]
+
+
+def _at_strength(path, index, folds, x_tr, x_te):
+    """``(out-of-fold, all-rows fit's test, fold ensemble's test)``
+    predictions at one strength of a path."""
+    model = path.model
+    oof = None
+    folds_test = []
+    for fold, (_, rows) in enumerate(folds.split()):
+        model.set_weights(path.fold_weights[fold][index])
+        predicted = np.asarray(model(x_tr[rows]))
+        if oof is None:
+            oof = np.zeros((len(x_tr), predicted.shape[-1]), "float32")
+        oof[rows] = predicted
+        folds_test.append(np.asarray(model(x_te)))
+    model.set_weights(path.weights[index])
+    single = np.asarray(model(x_te))
+    return oof, single, np.mean([*folds_test, single], axis=0)
 
 
 def _one_se(families):
