@@ -385,12 +385,15 @@ def _at_strength(path, index, folds, x_tr, x_te):
     model = path.model
     oof = None
     folds_test = []
-    for fold, (_, rows) in enumerate(folds.split()):
-        model.set_weights(path.fold_weights[fold][index])
+    splits = list(folds.split())
+    # fold_weights[m] is fold m % k's (one per seed of a net with seeds).
+    for member, weights in enumerate(path.fold_weights):
+        rows = splits[member % len(splits)][1]
+        model.set_weights(weights[index])
         predicted = np.asarray(model(x_tr[rows]))
         if oof is None:
             oof = np.zeros((len(x_tr), predicted.shape[-1]), "float32")
-        oof[rows] = predicted
+        oof[rows] += predicted / path.seeds
         folds_test.append(np.asarray(model(x_te)))
     model.set_weights(path.weights[index])
     single = np.asarray(model(x_te))

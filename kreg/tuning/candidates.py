@@ -1,7 +1,13 @@
 """The model families of :func:`kreg.tuning.tabular_path`: their options and names."""
 
 #: Options of a candidate, with their defaults.
-OPTIONS = {"depth": 1, "dropout": 0.0, "select_inputs": False, "adaptive": False}
+OPTIONS = {
+    "depth": 1,
+    "dropout": 0.0,
+    "select_inputs": False,
+    "adaptive": False,
+    "seeds": 1,
+}
 
 
 def options_ok(options) -> bool:
@@ -36,6 +42,8 @@ def label(candidate) -> str:
     text = f"{name}-{kind}"
     if options["dropout"]:
         text += f"-dropout{options['dropout']:g}"
+    if options["seeds"] > 1:
+        text += f"-seeds{options['seeds']}"
     return text
 
 

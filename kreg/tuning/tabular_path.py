@@ -46,9 +46,13 @@ def default_candidates() -> list[tuple]:
         (0, "l1"),
         (0, regularizers.ElasticNet(1.0, l1_ratio=0.5)),
         (0, regularizers.ElasticNet(1.0, l1_ratio=0.1)),
-        (32, "group_lasso", {"select_inputs": True}),
-        (32, "group_lasso", {"select_inputs": True, "adaptive": True}),
-        (128, "group_lasso", {"select_inputs": True, "depth": 2, "dropout": 0.1}),
+        (32, "group_lasso", {"select_inputs": True, "seeds": 2}),
+        (32, "group_lasso", {"select_inputs": True, "adaptive": True, "seeds": 2}),
+        (
+            128,
+            "group_lasso",
+            {"select_inputs": True, "depth": 2, "dropout": 0.1, "seeds": 2},
+        ),
     ]
 
 
@@ -112,10 +116,13 @@ def tabular_path(
             regularizer, options)`` triples; ``regularizer`` as in
             :func:`regularization_path` (a name or a kreg regularizer used as
             template); ``options`` a dict of ``depth``, ``dropout``,
-            ``select_inputs`` and ``adaptive`` (with ``True``, the
+            ``select_inputs``, ``adaptive`` (with ``True``, the
             candidate's penalty is the adaptive group lasso over inputs
             reweighted from the min fit of the same candidate without
-            ``adaptive``, listed before it). Defaults to `None`:
+            ``adaptive``, listed before it) and ``seeds`` (a net's: each
+            fold trained from that many random initializations, side by
+            side as members; the saved ensemble averages them all).
+            Defaults to `None`:
             :func:`default_candidates`.
         cv: folds (an integer >= 2 or a scikit-learn splitter). Defaults to
             `5`.
@@ -209,6 +216,21 @@ def tabular_path(
     ]
     for candidate in candidates:  # a bad one fails before any training
         _check_regularizer(candidate[1], owner)
+        units, _, options = unpack(candidate)
+        seeds = options["seeds"]
+        if (
+            not isinstance(seeds, numbers.Integral)
+            or isinstance(seeds, bool)
+            or seeds < 1
+            or (seeds > 1 and not units)
+        ):
+            raise invalid_argument(
+                owner,
+                "candidates",
+                "the option seeds an integer >= 1, and 1 for a GLM (its fits "
+                f"are one convex solution); {label(candidate)} has seeds",
+                seeds,
+            )
     stages = {
         number: _first_stage(candidates, number, owner)
         for number, candidate in enumerate(candidates)
@@ -261,7 +283,16 @@ def tabular_path(
             options["select_inputs"],
         )
         if engine == "members" and supported(spec, len(y), path_arguments):
-            fit = functools.partial(stacked_path, spec=spec)
+            fit = functools.partial(stacked_path, spec=spec, seeds=options["seeds"])
+        elif options["seeds"] > 1:
+            raise invalid_argument(
+                owner,
+                "candidates",
+                "the option seeds > 1 only where the folds train as members "
+                "(engine='members', a net with its default optimizer and "
+                f"stopping); {label(candidate)} does not",
+                candidates,
+            )
         paths.append(
             fit(
                 build,
@@ -311,14 +342,18 @@ def _out_of_fold(path: RegularizationPath, x, splits, rule: str) -> np.ndarray:
     model, index = path.model, path.best(rule)
     kept = model.get_weights()
     out = None
-    for fold, (_, rows) in enumerate(splits):
-        model.set_weights(path.fold_weights[fold][index])
+    # Fold m % k's models (one per seed) predict its rows; their mean is
+    # what the saved ensemble holds.
+    k = len(splits)
+    for member, weights in enumerate(path.fold_weights):
+        rows = splits[member % k][1]
+        model.set_weights(weights[index])
         predicted = keras.ops.convert_to_numpy(
             model(cross_validation.take(x, rows), training=False)
         )
         if out is None:
             out = np.zeros((len(x), *predicted.shape[1:]), predicted.dtype)
-        out[rows] = predicted
+        out[rows] += predicted / path.seeds
     model.set_weights(kept)
     return out
 

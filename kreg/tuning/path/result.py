@@ -46,7 +46,11 @@ class RegularizationPath:
         fold_weights: with ``cv`` (and ``keep_weights``), each fold's
             weights at each λ: ``fold_weights[fold][i]``, strongest first;
             else empty. :meth:`fold_models` and :meth:`fold_ensemble` build
-            models from them.
+            models from them. With ``seeds`` > 1, ``seeds`` x ``cv``
+            entries: ``fold_weights[m]`` is fold ``m % cv``'s.
+        seeds: random initializations each fold was trained from (a
+            tabular net's ``seeds`` option); its fold's
+            ``fold_val_data_loss`` is their mean. Defaults to `1`.
     """
 
     strengths: np.ndarray
@@ -71,6 +75,7 @@ class RegularizationPath:
         default=None, repr=False
     )
     fold_weights: list = dataclasses.field(default_factory=list, repr=False)
+    seeds: int = 1
 
     def best(self, rule: str = "min") -> int:
         """Index of the chosen strength: lowest validation data loss (`"min"`)

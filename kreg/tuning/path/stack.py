@@ -99,6 +99,11 @@ class _Stack(_Scored):
         for source, value in zip(self.sources, weights):
             source.assign(np.broadcast_to(value, source.shape))
 
+    def set_single(self, member: int, weights) -> None:
+        """Member ``member`` gets the single model's ``weights``."""
+        for source, value in zip(self.sources, weights):
+            _assign_member(source, member, value)
+
     def start_at_null(self, splits, y):
         """Each member at its null model on its training rows: penalized
         kernel 0, the intercept of the best constant prediction (what

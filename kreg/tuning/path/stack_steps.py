@@ -39,6 +39,7 @@ class StepSettings:
     keep_weights: bool
     checkpoint: PathCheckpoint | None = None
     listener: Callable | None = None  # listener(fit key, index, row)
+    seeds: int = 1  # initializations per fold: splits[m] is fold m % k's
 
 
 class _Steps(keras.callbacks.Callback):
@@ -313,7 +314,9 @@ class _Steps(keras.callbacks.Callback):
             [np.array(v) for v in self.stack.model.optimizer.variables],
         )
         if self.settings.listener is not None:
-            for member in range(self.stack.members):
+            folds = self.k // self.settings.seeds
+            # Once per fold (its first seed's row) and once for all rows.
+            for member in [*range(folds), self.k]:
                 key = "final" if member == self.k else f"fold_{member}"
                 self.settings.listener(key, index, self.rows[member][index])
 

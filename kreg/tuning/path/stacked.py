@@ -102,6 +102,7 @@ def stacked_path(
     sparsity_tol: float = 0.0,
     keep_weights: bool = True,
     seed: int = 0,
+    seeds: int = 1,
     checkpoint=None,
     verbose=0,
 ) -> RegularizationPath:
@@ -110,7 +111,11 @@ def stacked_path(
 
     ``build(regularizer)`` is ``tabular_model`` with the shape in ``spec``;
     arguments as :func:`regularization_path` (checked by the caller, which
-    calls this only where :func:`supported` says so). Returns the same
+    calls this only where :func:`supported` says so). ``seeds`` > 1 (a
+    net's) trains each fold from that many random initializations, as
+    ``seeds`` x k + 1 members: a fold's CV loss is the mean of its seeds'
+    and ``fold_weights[m]`` is fold ``m % k``'s (see
+    :attr:`RegularizationPath.seeds`). Returns the same
     :class:`RegularizationPath`.
     """
     del warm_start, direction, stopping  # one meaning each, see supported()
@@ -184,17 +189,20 @@ def stacked_path(
     order = grid if converge else grid[::-1]
     splits = cross_validation.make_splits(y, cv, seed=seed, owner="tabular_path")
     k = len(splits)
+    # Member m trains on fold m % k: seed-major, so fold_weights[m] is too.
+    member_splits = splits * seeds
     if not converge:
         # A fold member's rows are about (k-1)/k of each batch: batches of
         # batch_size k/(k-1) give it the batches (and the steps per epoch)
         # of its own fit.
         stack_batch = int(round(batch_size * k / (k - 1)))
     roles = np.concatenate(
-        [mem.split_roles(splits, n), np.full((n, 1), mem.TRAIN, "int8")], axis=1
+        [mem.split_roles(member_splits, n), np.full((n, 1), mem.TRAIN, "int8")],
+        axis=1,
     )
 
     data = _data(x, y, roles, stack_batch, seed, converge)
-    stack = _Stack(spec, template, k + 1, model, n)
+    stack = _Stack(spec, template, seeds * k + 1, model, n)
     stack.y = tf.constant(y)
     if converge:
         stack.compile_sgd(data["steps_per_epoch"])
@@ -202,6 +210,12 @@ def stacked_path(
     else:
         stack.compile_like(model, data["steps_per_epoch"])
         stack.set_all(initial_weights)
+        for extra in range(1, seeds):
+            # A fresh draw of every initializer (clone_model initializes
+            # anew); seed 0's members start where the single model does.
+            drawn = keras.models.clone_model(model).get_weights()
+            for fold in range(k):
+                stack.set_single(extra * k + fold, drawn)
     setup_seconds = time.perf_counter() - started
 
     listener = None
@@ -212,7 +226,11 @@ def stacked_path(
         checkpoint.start(
             order,
             n,
-            repr(("stacked", converge, tol, epochs, patience, batch_size, seed, cv)),
+            repr(
+                ("stacked", converge, tol, epochs, patience, batch_size, seed, cv)
+                # Unchanged for one seed: earlier checkpoints still resume.
+                + ((("seeds", seeds),) if seeds > 1 else ())
+            ),
         )
     steps = _Steps(
         stack,
@@ -221,7 +239,7 @@ def stacked_path(
             x=x,
             y=y,
             roles=roles,
-            splits=splits,
+            splits=member_splits,
             converge=converge,
             epochs=epochs,
             patience=patience,
@@ -233,6 +251,7 @@ def stacked_path(
             keep_weights=keep_weights,
             checkpoint=checkpoint,
             listener=listener,
+            seeds=seeds,
         ),
     )
     steps.run(data, epochs, verbose)
@@ -252,6 +271,9 @@ def _result(steps, model, reg, penalized, grid, converge, setup_seconds):
     fold_kept = steps.kept[:k] if steps.settings.keep_weights else []
     kept = steps.kept[k] if steps.settings.keep_weights else []
     folds = np.array([[r[2] for r in f] for f in fold_rows])
+    seeds = steps.settings.seeds
+    # A fold's loss: the mean of its seeds' (each a model the ensemble holds).
+    folds = folds.reshape(seeds, k // seeds, folds.shape[1]).mean(axis=0)
     rows = [
         (
             *row[:2],
@@ -292,4 +314,5 @@ def _result(steps, model, reg, penalized, grid, converge, setup_seconds):
         weights=kept,
         regularizer=reg,
         fold_weights=fold_kept,
+        seeds=seeds,
     )
