@@ -147,9 +147,15 @@ def run_path(run: Run) -> None:
 
 def _saved(found, rule: str, ensembled: bool, cv: int, rows: int) -> str:
     """What the saved model is, in words, for the report."""
-    net = f"an average of {cv} fold models and the all-rows model"
-    single = f"the model fitted on all {rows} rows"
     members = found.members(rule)
+    seeds = max(found.paths[i].seeds for i in members)
+    net = (
+        f"an average of {cv * seeds} fold models ({cv} folds x {seeds} seeds) "
+        "and the all-rows model"
+        if seeds > 1
+        else f"an average of {cv} fold models and the all-rows model"
+    )
+    single = f"the model fitted on all {rows} rows"
     if len(members) == 1:
         return net if ensembled else single
     kinds = {found.candidates[i][0] > 0 for i in members}

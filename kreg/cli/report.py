@@ -375,9 +375,12 @@ def _markdown(report: dict, records: list[dict]) -> str:
             if final["models"].get("min", {}).get("ensemble"):
                 about += (
                     "Each net averages its fit on all "
-                    f"{fitted} rows with its {settings['cv']} fold models at "
-                    "the same strength (their probabilities for classification): "
-                    "an ensemble of what cross-validation trained."
+                    f"{fitted} rows with the models its {settings['cv']}-fold "
+                    "cross-validation trained at the same strength (one per fold, "
+                    "or S per fold for a family named `-seedsS`, each from its "
+                    "own random initialization; their probabilities for "
+                    "classification): an ensemble of what cross-validation "
+                    "trained."
                 )
             else:
                 about += f"Both models are the path's fit on all {fitted} rows."
