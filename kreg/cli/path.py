@@ -148,13 +148,20 @@ def run_path(run: Run) -> None:
 def _saved(found, rule: str, ensembled: bool, cv: int, rows: int) -> str:
     """What the saved model is, in words, for the report."""
     members = found.members(rule)
-    seeds = max(found.paths[i].seeds for i in members)
-    net = (
-        f"an average of {cv * seeds} fold models ({cv} folds x {seeds} seeds) "
-        "and the all-rows model"
-        if seeds > 1
-        else f"an average of {cv} fold models and the all-rows model"
-    )
+    seeds = {found.paths[i].seeds for i in members if found.candidates[i][0] > 0}
+    if seeds == {1} or not seeds:
+        net = f"an average of {cv} fold models and the all-rows model"
+    elif len(seeds) == 1:
+        (count,) = seeds
+        net = (
+            f"an average of {cv * count} fold models ({cv} folds x {count} "
+            "seeds) and the all-rows model"
+        )
+    else:  # nets of the blend with different seeds
+        net = (
+            f"an average of its fold models ({cv} folds x its seeds) and the "
+            "all-rows model"
+        )
     single = f"the model fitted on all {rows} rows"
     if len(members) == 1:
         return net if ensembled else single

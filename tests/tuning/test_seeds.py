@@ -1,12 +1,14 @@
 """A net family's folds trained from several random initializations (``seeds``)."""
 
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from sklearn.model_selection import PredefinedSplit
 
 import kreg
+from kreg.cli.path import _saved
 from kreg.tuning.candidates import label
 from kreg.tuning.tabular_path import _out_of_fold
 from tests.helpers import assert_invalid
@@ -115,3 +117,23 @@ def test_seeds_are_checked_before_training():
     assert_invalid(call((0, "l1", {"seeds": 2})), "candidates", 2)
     net = (4, "l1", {"seeds": 2})
     assert_invalid(call(net, engine="sequential"), "candidates", [net])
+
+
+def test_the_cli_says_how_many_models_a_net_averages(fitted):
+    found, _ = fitted
+    assert _saved(found, "min", True, 3, N) == (
+        "an average of 6 fold models (3 folds x 2 seeds) and the all-rows model"
+    )
+
+    class Blend:  # two nets of other seeds and a GLM, blended
+        candidates = [(4, "l1"), (8, "l1"), (0, "l1")]
+        paths = [SimpleNamespace(seeds=1), SimpleNamespace(seeds=2), None]
+
+        def members(self, rule):
+            return [0, 1, 2]
+
+    assert _saved(Blend(), "min", True, 3, N) == (
+        "a weighted average of 3 families' models (each net an average of its "
+        "fold models (3 folds x its seeds) and the all-rows model; each GLM the "
+        f"model fitted on all {N} rows)"
+    )
