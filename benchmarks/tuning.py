@@ -24,7 +24,7 @@ seed), and wall times. A table is a kreg loss when the interval's upper end
 is below 0, a win when its lower end is above 0.
 
     python benchmarks/tuning.py             # quick: 4 tables, 1 seed
-    python benchmarks/tuning.py --full      # 13 tables, 3 seeds
+    python benchmarks/tuning.py --full      # 13 tables, 5 seeds
     python benchmarks/tuning.py --tables digits,friedman1 --seeds 0,1
 """
 
@@ -573,7 +573,7 @@ def _write(path, results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--full", action="store_true", help="13 tables, 3 seeds")
+    parser.add_argument("--full", action="store_true", help="13 tables, 5 seeds")
     parser.add_argument("--tables", help="comma-separated tables")
     parser.add_argument("--seeds", help="comma-separated split seeds")
     parser.add_argument(
@@ -639,7 +639,7 @@ def main(argv=None):
     seeds = (
         [int(s) for s in args.seeds.split(",")]
         if args.seeds
-        else ([0, 1, 2] if args.full else [0])
+        else ([0, 1, 2, 3, 4] if args.full else [0])
     )
     args.methods = args.methods.split(",")
     kreg_methods = ("kreg_single", "kreg_ensemble")
