@@ -230,8 +230,20 @@ def tabular_path(
                 owner,
                 "candidates",
                 "the option seeds an integer >= 1, and 1 for a GLM (its fits "
-                f"are one convex solution); {label(candidate)} has seeds",
+                "are one convex solution)",
                 seeds,
+            )
+        stacked = engine == "members" and supported(
+            _spec(candidate, task, n_outputs), len(y), path_arguments
+        )
+        if seeds > 1 and not stacked:
+            raise invalid_argument(
+                owner,
+                "candidates",
+                "the option seeds > 1 only where the folds train as members "
+                "(engine='members', a net with its default optimizer and "
+                f"stopping); {label(candidate)} does not",
+                candidates,
             )
     stages = {
         number: _first_stage(candidates, number, owner)
@@ -276,25 +288,9 @@ def tabular_path(
             regularization_path,
             engine="sequential" if engine == "sequential" else "auto",
         )
-        spec = Spec(
-            task,
-            n_outputs,
-            units,
-            options["depth"],
-            options["dropout"],
-            options["select_inputs"],
-        )
+        spec = _spec(candidate, task, n_outputs)
         if engine == "members" and supported(spec, len(y), path_arguments):
             fit = functools.partial(stacked_path, spec=spec, seeds=options["seeds"])
-        elif options["seeds"] > 1:
-            raise invalid_argument(
-                owner,
-                "candidates",
-                "the option seeds > 1 only where the folds train as members "
-                "(engine='members', a net with its default optimizer and "
-                f"stopping); {label(candidate)} does not",
-                candidates,
-            )
         paths.append(
             fit(
                 build,
@@ -358,6 +354,19 @@ def _out_of_fold(path: RegularizationPath, x, splits, rule: str) -> np.ndarray:
         out[rows] += predicted / path.seeds
     model.set_weights(kept)
     return out
+
+
+def _spec(candidate, task: str, n_outputs: int) -> Spec:
+    """The stacked path's description of a candidate's model."""
+    units, _, options = unpack(candidate)
+    return Spec(
+        task,
+        n_outputs,
+        units,
+        options["depth"],
+        options["dropout"],
+        options["select_inputs"],
+    )
 
 
 #: How the folds of a path are trained (see :func:`tabular_path`).

@@ -103,20 +103,32 @@ def test_a_run_with_seeds_resumes_with_nothing_fitted_again(fitted, monkeypatch)
     )
 
 
-def test_seeds_are_checked_before_training():
+def test_seeds_are_checked_before_training(monkeypatch):
     x, y = _data()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained before the check")
+
+    monkeypatch.setattr("keras.Model.fit", refuse)
 
     def call(candidate, **kwargs):
         return lambda: kreg.tuning.tabular_path(
             x, y, candidates=[candidate], cv=FOLDS, n_strengths=2, epochs=2, **kwargs
         )
 
-    for bad in (0, 1.5, True):
+    for bad in (0, 1.5, True, "2"):
         net = (4, "l1", {"seeds": bad})
         assert_invalid(call(net), "candidates", bad)
     assert_invalid(call((0, "l1", {"seeds": 2})), "candidates", 2)
-    net = (4, "l1", {"seeds": 2})
-    assert_invalid(call(net, engine="sequential"), "candidates", [net])
+    # The GLM listed first is not fitted before the net's seeds are refused.
+    glm, net = (0, "l1"), (4, "l1", {"seeds": 2})
+    assert_invalid(
+        lambda: kreg.tuning.tabular_path(
+            x, y, candidates=[glm, net], cv=FOLDS, engine="sequential"
+        ),
+        "candidates",
+        [glm, net],
+    )
 
 
 def test_the_cli_says_how_many_models_a_net_averages(fitted):
