@@ -53,7 +53,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import kreg  # noqa: E402
 from kreg.tuning.blend import ensemble_selection  # noqa: E402
 from kreg.tuning.cross_validation import fixed_splits  # noqa: E402
-from kreg.tuning.tabular_path import complexity, label  # noqa: E402
+from kreg.tuning.tabular_path import _out_of_fold, complexity, label  # noqa: E402
 
 QUICK = ("breast_cancer", "friedman1", "classification_useless", "digits")
 FULL = (
@@ -383,17 +383,11 @@ def _at_strength(path, index, folds, x_tr, x_te):
     """``(out-of-fold, all-rows fit's test, fold ensemble's test)``
     predictions at one strength of a path."""
     model = path.model
-    oof = None
+    # What the blend reads: tabular_path's own out-of-fold predictions.
+    oof = _out_of_fold(path, x_tr, list(folds.split()), index)
     folds_test = []
-    splits = list(folds.split())
-    # fold_weights[m] is fold m % k's (one per seed of a net with seeds).
-    for member, weights in enumerate(path.fold_weights):
-        rows = splits[member % len(splits)][1]
+    for weights in path.fold_weights:  # every fold's models, every seed's
         model.set_weights(weights[index])
-        predicted = np.asarray(model(x_tr[rows]))
-        if oof is None:
-            oof = np.zeros((len(x_tr), predicted.shape[-1]), "float32")
-        oof[rows] += predicted / path.seeds
         folds_test.append(np.asarray(model(x_te)))
     model.set_weights(path.weights[index])
     single = np.asarray(model(x_te))

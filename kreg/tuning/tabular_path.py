@@ -334,10 +334,11 @@ def tabular_path(
     )
 
 
-def _out_of_fold(path: RegularizationPath, x, splits, rule: str) -> np.ndarray:
-    """Each row predicted by the fold model at ``rule``'s strength that did
-    not train on it."""
-    model, index = path.model, path.best(rule)
+def _out_of_fold(path: RegularizationPath, x, splits, rule) -> np.ndarray:
+    """Each row predicted by the fold model at ``rule``'s strength (`"min"`,
+    `"1se"` or an index into the path's strengths) that did not train on it."""
+    model = path.model
+    index = rule if isinstance(rule, int | np.integer) else path.best(rule)
     kept = model.get_weights()
     out = None
     # Fold m % k's models (one per seed) predict its rows; their mean is
